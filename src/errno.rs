@@ -1,0 +1,136 @@
+//! Typed error numbers, named as the kernel names them on the architecture
+//! being built (values come from `linux-raw-sys`).
+#![cfg_attr(not(test), allow(dead_code))]
+
+use linux_raw_sys::errno as e;
+
+/// An errno value. Built only by the syscall layer or from the constants below.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Errno(u16);
+
+macro_rules! errno_names {
+    ($($name:ident,)*) => {
+        #[allow(dead_code)]
+        impl Errno {
+            $(pub const $name: Errno = Errno(e::$name as u16);)*
+
+            /// The symbolic name, or `None` for a value outside the table.
+            pub fn name(self) -> Option<&'static str> {
+                match self.0 as u32 {
+                    $(e::$name => Some(stringify!($name)),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+errno_names! {
+    EPERM,
+    ENOENT,
+    ESRCH,
+    EINTR,
+    EIO,
+    ENXIO,
+    E2BIG,
+    ENOEXEC,
+    EBADF,
+    ECHILD,
+    EAGAIN,
+    ENOMEM,
+    EACCES,
+    EFAULT,
+    ENOTBLK,
+    EBUSY,
+    EEXIST,
+    EXDEV,
+    ENODEV,
+    ENOTDIR,
+    EISDIR,
+    EINVAL,
+    ENFILE,
+    EMFILE,
+    ENOTTY,
+    ETXTBSY,
+    EFBIG,
+    ENOSPC,
+    ESPIPE,
+    EROFS,
+    EMLINK,
+    EPIPE,
+    EDOM,
+    ERANGE,
+    EDEADLK,
+    ENAMETOOLONG,
+    ENOLCK,
+    ENOSYS,
+    ENOTEMPTY,
+    ELOOP,
+    ENOMSG,
+    EIDRM,
+    ENOSTR,
+    ENODATA,
+    ETIME,
+    ENOSR,
+    EREMOTE,
+    ENOLINK,
+    EPROTO,
+    EBADMSG,
+    EOVERFLOW,
+    EILSEQ,
+    EUSERS,
+    ENOTSOCK,
+    EDESTADDRREQ,
+    EMSGSIZE,
+    EPROTOTYPE,
+    ENOPROTOOPT,
+    EPROTONOSUPPORT,
+    ESOCKTNOSUPPORT,
+    EOPNOTSUPP,
+    EAFNOSUPPORT,
+    EADDRINUSE,
+    EADDRNOTAVAIL,
+    ENETDOWN,
+    ENETUNREACH,
+    ECONNABORTED,
+    ECONNRESET,
+    ENOBUFS,
+    EISCONN,
+    ENOTCONN,
+    ETIMEDOUT,
+    ECONNREFUSED,
+    EHOSTUNREACH,
+    EALREADY,
+    EINPROGRESS,
+    ESTALE,
+    EDQUOT,
+    ECANCELED,
+    EOWNERDEAD,
+    ENOTRECOVERABLE,
+    ERFKILL,
+    EHWPOISON,
+}
+
+impl Errno {
+    pub const fn from_raw(v: u16) -> Errno {
+        Errno(v)
+    }
+
+    pub const fn raw(self) -> u16 {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_match_the_host_values() {
+        assert_eq!(Errno::from_raw(1).name(), Some("EPERM"));
+        assert_eq!(Errno::from_raw(2).name(), Some("ENOENT"));
+        assert_eq!(Errno::from_raw(22).name(), Some("EINVAL"));
+        assert_eq!(Errno::from_raw(38).name(), Some("ENOSYS"));
+        assert_eq!(Errno::from_raw(4000).name(), None);
+    }
+}

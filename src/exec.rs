@@ -1,0 +1,60 @@
+//! Handing over to the payload: `execve` with `execvp`'s PATH search.
+#![allow(unsafe_code)]
+
+use crate::errno::Errno;
+use crate::fmt::{Out, Text};
+use crate::rt::{CPtr, cstr};
+use crate::sys;
+
+/// Search path when PATH is unset, as glibc's execvp uses.
+const DEFAULT_PATH: &[u8] = b"/usr/local/bin:/usr/local/sbin:/usr/bin:/usr/sbin:/bin:/sbin";
+
+/// Executes `argv[0]` with `argv` and `envp`, both null-terminated arrays
+/// borrowed from the initial stack. Returns the errno that explains the
+/// failure: a name containing `/` is run as is; a bare name is tried in each
+/// PATH directory, remembering EACCES as execvp does.
+pub fn exec_payload(argv: &[CPtr], envp_all: &[CPtr], path_var: Option<&[u8]>) -> Errno {
+    let Some(&prog) = argv.first() else { return Errno::ENOENT };
+    let name = cstr(prog);
+    let envp = envp_all.as_ptr();
+    if name.is_empty() {
+        return Errno::ENOENT;
+    }
+    if name.contains(&b'/') {
+        // SAFETY: argv and envp come from the initial stack, each followed by
+        // a null pointer; prog is NUL-terminated.
+        return unsafe { sys::execve(prog, argv.as_ptr(), envp) };
+    }
+    let mut last = Errno::ENOENT;
+    let mut saw_eacces = false;
+    for dir in path_var.unwrap_or(DEFAULT_PATH).split(|&c| c == b':') {
+        let dir = if dir.is_empty() { b"." as &[u8] } else { dir };
+        let mut full: Text<{ sys::PATH_MAX }> = Text::new();
+        full.put(dir);
+        full.put(b"/");
+        full.put(name);
+        if full.len() >= sys::PATH_MAX {
+            last = Errno::ENAMETOOLONG;
+            continue;
+        }
+        // SAFETY: `full` is zeroed past its length, which is below its
+        // capacity, so the path is NUL-terminated.
+        let e = unsafe { sys::execve(full.as_bytes().as_ptr(), argv.as_ptr(), envp) };
+        match e {
+            Errno::EACCES => saw_eacces = true,
+            Errno::ENOENT | Errno::ENOTDIR | Errno::ENAMETOOLONG | Errno::ELOOP | Errno::ENODEV | Errno::ETIMEDOUT
+            | Errno::ESTALE => {}
+            other => return other,
+        }
+        last = e;
+    }
+    if saw_eacces { Errno::EACCES } else { last }
+}
+
+/// The shell's exit code for a failed exec: 127 not found, 126 not runnable.
+pub fn exit_code_for(e: Errno) -> i32 {
+    match e {
+        Errno::ENOENT | Errno::ENOTDIR | Errno::ENAMETOOLONG | Errno::ELOOP => 127,
+        _ => 126,
+    }
+}

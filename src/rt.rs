@@ -1,0 +1,104 @@
+//! Process start-up: turns the kernel's initial stack into argument and
+//! environment slices, refuses `AT_SECURE`, runs `crate::main`, exits.
+#![allow(unsafe_code)]
+
+use crate::sys;
+use core::slice;
+
+/// A NUL-terminated string from the initial stack.
+pub type CPtr = *const u8;
+
+/// The process's arguments and environment, borrowed from the initial stack,
+/// which lives until exit. Both arrays are followed by a null pointer, so a
+/// tail of either can be handed to `execve` as it is.
+#[derive(Clone, Copy)]
+pub struct Process {
+    pub argv: &'static [CPtr],
+    pub envp: &'static [CPtr],
+}
+
+impl Process {
+    /// Argument `i` without its NUL.
+    pub fn arg(&self, i: usize) -> Option<&'static [u8]> {
+        self.argv.get(i).map(|&p| cstr(p))
+    }
+
+    /// The value of environment variable `name`, if set.
+    pub fn env(&self, name: &[u8]) -> Option<&'static [u8]> {
+        self.envp.iter().find_map(|&p| {
+            let kv = cstr(p);
+            let rest = kv.strip_prefix(name)?;
+            rest.strip_prefix(b"=")
+        })
+    }
+}
+
+/// The bytes of a NUL-terminated string from the initial stack.
+pub fn cstr(p: CPtr) -> &'static [u8] {
+    let mut n = 0;
+    // SAFETY: `Process` only holds pointers the kernel placed on the initial
+    // stack, each to a NUL-terminated string that lives until exit.
+    unsafe {
+        while *p.add(n) != 0 {
+            n += 1;
+        }
+        slice::from_raw_parts(p, n)
+    }
+}
+
+const AT_NULL: usize = 0;
+const AT_SECURE: usize = linux_raw_sys::auxvec::AT_SECURE as usize;
+
+/// Entered from the arch `_start` with the address of `argc`.
+///
+/// # Safety
+/// `sp` is the initial stack the kernel built: argc, argv[argc], NULL,
+/// envp..., NULL, auxv pairs ending in AT_NULL.
+#[cfg(not(test))]
+pub unsafe extern "C" fn start(sp: *const usize) -> ! {
+    // SAFETY: the layout is the one the function's contract describes.
+    let (process, secure) = unsafe {
+        let argc = *sp;
+        let argv = sp.add(1) as *const CPtr;
+        let envp = argv.add(argc + 1);
+        let mut envc = 0;
+        while !(*envp.add(envc)).is_null() {
+            envc += 1;
+        }
+        let mut aux = envp.add(envc + 1) as *const usize;
+        let mut secure = false;
+        while *aux != AT_NULL {
+            if *aux == AT_SECURE {
+                secure = *aux.add(1) != 0;
+            }
+            aux = aux.add(2);
+        }
+        (Process { argv: slice::from_raw_parts(argv, argc), envp: slice::from_raw_parts(envp, envc) }, secure)
+    };
+    if secure {
+        // Installed setuid, setgid or with file capabilities: the environment
+        // and descriptors came from someone less privileged than we are.
+        sys::write_all(2, b"nsexec: refusing to run with AT_SECURE set (setuid, setgid or file capabilities)\n");
+        sys::exit(1);
+    }
+    sys::exit(crate::main(&process))
+}
+
+#[cfg(all(not(test), not(debug_assertions)))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    // Release builds must contain no reachable panic. This symbol exists
+    // nowhere, so if optimisation leaves a panic path, linking fails.
+    unsafe extern "C" {
+        fn nsexec_release_build_has_a_reachable_panic() -> !;
+    }
+    // SAFETY: never linked; a build that reaches here does not link.
+    unsafe { nsexec_release_build_has_a_reachable_panic() }
+}
+
+#[cfg(all(not(test), debug_assertions))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    sys::write_all(2, b"nsexec: internal error (panic in a debug build)\n");
+    sys::exit(125)
+}

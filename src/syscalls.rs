@@ -1,0 +1,186 @@
+//! The one table of every system call nsexec can make.
+//!
+//! [`Sysno`] values exist only for the calls listed here, and the raw entry
+//! points below take nothing else, so a call missing from the table cannot be
+//! compiled. `nsexec --syscalls` prints [`NAMES`]; the seccomp profile and the
+//! strace audit tests are built from the same list. Numbers come from
+//! `linux-raw-sys` for the architecture being built; `__NR_` appears nowhere
+//! else in the tree.
+#![allow(unsafe_code)]
+
+use crate::arch;
+use crate::errno::Errno;
+use linux_raw_sys::general as nr;
+
+macro_rules! syscall_table {
+    ($($name:ident = $number:ident,)*) => {
+        /// A system call listed in the table.
+        #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+        pub struct Sysno(usize);
+
+        #[allow(non_upper_case_globals, dead_code)]
+        impl Sysno {
+            $(pub const $name: Sysno = Sysno(nr::$number as usize);)*
+        }
+
+        /// Every call in the table, by its kernel name, in table order.
+        pub const NAMES: &[&str] = &[$(stringify!($name),)*];
+    };
+}
+
+syscall_table! {
+    read = __NR_read,
+    write = __NR_write,
+    openat = __NR_openat,
+    close = __NR_close,
+    fcntl = __NR_fcntl,
+    dup3 = __NR_dup3,
+    ioctl = __NR_ioctl,
+    execve = __NR_execve,
+    execveat = __NR_execveat,
+    exit_group = __NR_exit_group,
+    clone = __NR_clone,
+    wait4 = __NR_wait4,
+    kill = __NR_kill,
+    getpid = __NR_getpid,
+    getppid = __NR_getppid,
+    getuid = __NR_getuid,
+    getgid = __NR_getgid,
+    prctl = __NR_prctl,
+    setns = __NR_setns,
+    unshare = __NR_unshare,
+    setresuid = __NR_setresuid,
+    setresgid = __NR_setresgid,
+    setgroups = __NR_setgroups,
+    setsid = __NR_setsid,
+    socketpair = __NR_socketpair,
+    socket = __NR_socket,
+    connect = __NR_connect,
+    sendmsg = __NR_sendmsg,
+    rt_sigprocmask = __NR_rt_sigprocmask,
+    rt_sigtimedwait = __NR_rt_sigtimedwait,
+    memfd_create = __NR_memfd_create,
+    mount = __NR_mount,
+    sethostname = __NR_sethostname,
+    readlinkat = __NR_readlinkat,
+}
+
+/// Decodes the kernel's convention (-4095..-1 is -errno) into a `Result`.
+#[inline(always)]
+fn decode(raw: usize) -> Result<usize, Errno> {
+    if raw > (-4096isize) as usize {
+        Err(Errno::from_raw(raw.wrapping_neg() as u16))
+    } else {
+        Ok(raw)
+    }
+}
+
+/// # Safety
+/// The call and its arguments must be valid: pointers point to memory of the
+/// size the kernel will read or write, descriptors are owned as the call expects.
+#[inline(always)]
+pub unsafe fn sc0(n: Sysno) -> Result<usize, Errno> {
+    // SAFETY: forwarded to the caller.
+    decode(unsafe { arch::syscall0(n.0) })
+}
+
+/// # Safety
+/// See [`sc0`].
+#[inline(always)]
+pub unsafe fn sc1(n: Sysno, a: usize) -> Result<usize, Errno> {
+    // SAFETY: forwarded to the caller.
+    decode(unsafe { arch::syscall1(n.0, a) })
+}
+
+/// # Safety
+/// See [`sc0`].
+#[inline(always)]
+pub unsafe fn sc2(n: Sysno, a: usize, b: usize) -> Result<usize, Errno> {
+    // SAFETY: forwarded to the caller.
+    decode(unsafe { arch::syscall2(n.0, a, b) })
+}
+
+/// # Safety
+/// See [`sc0`].
+#[inline(always)]
+pub unsafe fn sc3(n: Sysno, a: usize, b: usize, c: usize) -> Result<usize, Errno> {
+    // SAFETY: forwarded to the caller.
+    decode(unsafe { arch::syscall3(n.0, a, b, c) })
+}
+
+/// # Safety
+/// See [`sc0`].
+#[inline(always)]
+pub unsafe fn sc4(n: Sysno, a: usize, b: usize, c: usize, d: usize) -> Result<usize, Errno> {
+    // SAFETY: forwarded to the caller.
+    decode(unsafe { arch::syscall4(n.0, a, b, c, d) })
+}
+
+/// # Safety
+/// See [`sc0`].
+#[inline(always)]
+pub unsafe fn sc5(n: Sysno, a: usize, b: usize, c: usize, d: usize, e: usize) -> Result<usize, Errno> {
+    // SAFETY: forwarded to the caller.
+    decode(unsafe { arch::syscall5(n.0, a, b, c, d, e) })
+}
+
+/// # Safety
+/// See [`sc0`].
+#[inline(always)]
+pub unsafe fn sc6(n: Sysno, a: usize, b: usize, c: usize, d: usize, e: usize, f: usize) -> Result<usize, Errno> {
+    // SAFETY: forwarded to the caller.
+    decode(unsafe { arch::syscall6(n.0, a, b, c, d, e, f) })
+}
+
+/// `clone(2)` with a new stack; see `arch::clone_on_stack`.
+///
+/// # Safety
+/// As for `arch::clone_on_stack`.
+pub unsafe fn clone_on_stack(
+    flags: usize,
+    stack_top: *mut u8,
+    parent_tid: usize,
+    entry: extern "C" fn(usize) -> !,
+    arg: usize,
+) -> Result<usize, Errno> {
+    // SAFETY: forwarded to the caller.
+    decode(unsafe { arch::clone_on_stack(Sysno::clone.0, flags, stack_top, parent_tid, entry, arg) })
+}
+
+/// A fork-like `clone(2)` without a new stack (each arch orders the arguments).
+///
+/// # Safety
+/// `flags` must not share memory (no CLONE_VM): the child returns through
+/// the caller's frames on its own copy of the stack.
+pub unsafe fn clone_fork(flags: usize) -> Result<usize, Errno> {
+    // SAFETY: forwarded to the caller.
+    decode(unsafe { arch::clone_fork(Sysno::clone.0, flags) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decode_maps_the_error_range_to_errno() {
+        assert_eq!(decode(0), Ok(0));
+        assert_eq!(decode(4096), Ok(4096));
+        assert_eq!(decode((-1isize) as usize), Err(Errno::EPERM));
+        assert_eq!(decode((-4095isize) as usize), Err(Errno::from_raw(4095)));
+        assert_eq!(decode((-4096isize) as usize), Ok((-4096isize) as usize));
+    }
+
+    #[test]
+    fn names_are_unique() {
+        for (i, a) in NAMES.iter().enumerate() {
+            assert!(!NAMES[i + 1..].contains(a), "{a} listed twice");
+        }
+    }
+
+    #[test]
+    fn raw_getpid_matches_std() {
+        // SAFETY: getpid takes no arguments.
+        let pid = unsafe { sc0(Sysno::getpid) }.unwrap();
+        assert_eq!(pid as u32, std::process::id());
+    }
+}
