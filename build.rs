@@ -11,9 +11,25 @@ fn main() {
     // goes through the cc driver (which itself runs the toolchain's lld).
     let direct_lld = flags.contains("linker-flavor=ld.lld");
     let args: &[&str] = if direct_lld {
-        &["-static", "--no-dynamic-linker", "--build-id=none", "-z", "norelro", "-T", &script]
+        &[
+            "-static",
+            "--no-dynamic-linker",
+            "--build-id=none",
+            "-z",
+            "norelro",
+            "-T",
+            &script,
+        ]
     } else {
-        &["-nostartfiles", "-nostdlib", "-static", "-Wl,--build-id=none", "-Wl,-z,norelro", "-Wl,-T", &script]
+        &[
+            "-nostartfiles",
+            "-nostdlib",
+            "-static",
+            "-Wl,--build-id=none",
+            "-Wl,-z,norelro",
+            "-Wl,-T",
+            &script,
+        ]
     };
     for a in args {
         println!("cargo:rustc-link-arg-bins={a}");

@@ -14,7 +14,9 @@ const DEFAULT_PATH: &[u8] = b"/usr/local/bin:/usr/local/sbin:/usr/bin:/usr/sbin:
 /// failure: a name containing `/` is run as is; a bare name is tried in each
 /// PATH directory, remembering EACCES as execvp does.
 pub fn exec_payload(argv: &[CPtr], envp_all: &[CPtr], path_var: Option<&[u8]>) -> Errno {
-    let Some(&prog) = argv.first() else { return Errno::ENOENT };
+    let Some(&prog) = argv.first() else {
+        return Errno::ENOENT;
+    };
     let name = cstr(prog);
     let envp = envp_all.as_ptr();
     if name.is_empty() {
@@ -42,7 +44,12 @@ pub fn exec_payload(argv: &[CPtr], envp_all: &[CPtr], path_var: Option<&[u8]>) -
         let e = unsafe { sys::execve(full.as_bytes().as_ptr(), argv.as_ptr(), envp) };
         match e {
             Errno::EACCES => saw_eacces = true,
-            Errno::ENOENT | Errno::ENOTDIR | Errno::ENAMETOOLONG | Errno::ELOOP | Errno::ENODEV | Errno::ETIMEDOUT
+            Errno::ENOENT
+            | Errno::ENOTDIR
+            | Errno::ENAMETOOLONG
+            | Errno::ELOOP
+            | Errno::ENODEV
+            | Errno::ETIMEDOUT
             | Errno::ESTALE => {}
             other => return other,
         }

@@ -40,7 +40,11 @@ pub struct Text<const N: usize> {
 
 impl<const N: usize> Text<N> {
     pub const fn new() -> Self {
-        Text { buf: [0; N], len: 0, overflowed: false }
+        Text {
+            buf: [0; N],
+            len: 0,
+            overflowed: false,
+        }
     }
 
     /// The text, ending in `...` if something did not fit.
@@ -108,7 +112,11 @@ pub fn parse_int(s: &[u8], min: i64, max: i64) -> Option<i64> {
         _ => (false, s),
     };
     let mag = parse_dec(digits, 1 << 63)?;
-    let v = if neg { 0i64.checked_sub_unsigned(mag)? } else { i64::try_from(mag).ok()? };
+    let v = if neg {
+        0i64.checked_sub_unsigned(mag)?
+    } else {
+        i64::try_from(mag).ok()?
+    };
     if v < min || v > max { None } else { Some(v) }
 }
 
@@ -122,7 +130,14 @@ pub fn json_escape(out: &mut impl Out, s: &[u8]) {
             b'\n' => out.put(b"\\n"),
             b'\r' => out.put(b"\\r"),
             b'\t' => out.put(b"\\t"),
-            0..=0x1f | 0x7f => out.put(&[b'\\', b'u', b'0', b'0', HEX[(c >> 4) as usize], HEX[(c & 15) as usize]]),
+            0..=0x1f | 0x7f => out.put(&[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[(c >> 4) as usize],
+                HEX[(c & 15) as usize],
+            ]),
             _ => out.put(&[c]),
         }
     }

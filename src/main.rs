@@ -5,11 +5,14 @@
 #![deny(unsafe_code)]
 
 mod arch;
+mod config;
 mod errno;
 mod exec;
 mod fmt;
 mod mem;
 mod rt;
+#[cfg(feature = "selftest")]
+mod selftest;
 mod sys;
 mod syscalls;
 
@@ -20,6 +23,8 @@ use rt::Process;
 pub fn main(p: &Process) -> i32 {
     match p.arg(1) {
         Some(b"--syscalls") => print_syscalls(),
+        #[cfg(feature = "selftest")]
+        Some(b"selftest") => selftest::run(p),
         _ => run_payload(p, 1),
     }
 }
@@ -30,7 +35,11 @@ fn print_syscalls() -> i32 {
         t.str(name);
         t.put(b"\n");
     }
-    if sys::write_all(1, t.as_bytes()).is_err() { 1 } else { 0 }
+    if sys::write_all(1, t.as_bytes()).is_err() {
+        1
+    } else {
+        0
+    }
 }
 
 fn run_payload(p: &Process, first: usize) -> i32 {

@@ -73,18 +73,27 @@ pub unsafe extern "C" fn start(sp: *const usize) -> ! {
             }
             aux = aux.add(2);
         }
-        (Process { argv: slice::from_raw_parts(argv, argc), envp: slice::from_raw_parts(envp, envc) }, secure)
+        (
+            Process {
+                argv: slice::from_raw_parts(argv, argc),
+                envp: slice::from_raw_parts(envp, envc),
+            },
+            secure,
+        )
     };
     if secure {
         // Installed setuid, setgid or with file capabilities: the environment
         // and descriptors came from someone less privileged than we are.
-        sys::write_all(2, b"nsexec: refusing to run with AT_SECURE set (setuid, setgid or file capabilities)\n");
+        let _ = sys::write_all(
+            2,
+            b"nsexec: refusing to run with AT_SECURE set (setuid, setgid or file capabilities)\n",
+        );
         sys::exit(1);
     }
     sys::exit(crate::main(&process))
 }
 
-#[cfg(all(not(test), not(debug_assertions)))]
+#[cfg(all(not(test), not(debug_assertions), not(feature = "selftest")))]
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
     // Release builds must contain no reachable panic. This symbol exists
@@ -96,9 +105,14 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
     unsafe { nsexec_release_build_has_a_reachable_panic() }
 }
 
-#[cfg(all(not(test), debug_assertions))]
+// Debug builds and the selftest variant (a test tool, not the product) may
+// keep panic paths; they report and exit.
+#[cfg(all(not(test), any(debug_assertions, feature = "selftest")))]
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
-    sys::write_all(2, b"nsexec: internal error (panic in a debug build)\n");
+    let _ = sys::write_all(
+        2,
+        b"nsexec: internal error (panic in a debug or selftest build)\n",
+    );
     sys::exit(125)
 }

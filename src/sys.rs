@@ -57,7 +57,14 @@ pub fn with_cpath<R>(path: &[u8], f: impl FnOnce(*const u8) -> R) -> Result<R, E
 
 pub fn read(fd: RawFd, buf: &mut [u8]) -> Result<usize, Errno> {
     // SAFETY: buf is valid for writes of its length.
-    unsafe { sc3(Sysno::read, fd as usize, buf.as_mut_ptr() as usize, buf.len()) }
+    unsafe {
+        sc3(
+            Sysno::read,
+            fd as usize,
+            buf.as_mut_ptr() as usize,
+            buf.len(),
+        )
+    }
 }
 
 pub fn write(fd: RawFd, buf: &[u8]) -> Result<usize, Errno> {
@@ -99,7 +106,15 @@ pub fn openat(dir: RawFd, path: &[u8], flags: u32, mode: u32) -> Result<OwnedFd,
     let flags = flags | g::O_CLOEXEC;
     with_cpath(path, |p| {
         // SAFETY: p is NUL-terminated and lives for the call.
-        unsafe { sc4(Sysno::openat, dir as usize, p as usize, flags as usize, mode as usize) }
+        unsafe {
+            sc4(
+                Sysno::openat,
+                dir as usize,
+                p as usize,
+                flags as usize,
+                mode as usize,
+            )
+        }
     })?
     .map(|fd| OwnedFd(fd as RawFd))
 }
@@ -202,7 +217,15 @@ pub fn socketpair() -> Result<(OwnedFd, OwnedFd), Errno> {
     // SOCK_CLOEXEC is O_CLOEXEC on every arch nsexec supports.
     let ty = linux_raw_sys::net::SOCK_STREAM | g::O_CLOEXEC;
     // SAFETY: fds has room for the two descriptors the kernel writes.
-    unsafe { sc4(Sysno::socketpair, linux_raw_sys::net::AF_UNIX as usize, ty as usize, 0, fds.as_mut_ptr() as usize) }?;
+    unsafe {
+        sc4(
+            Sysno::socketpair,
+            linux_raw_sys::net::AF_UNIX as usize,
+            ty as usize,
+            0,
+            fds.as_mut_ptr() as usize,
+        )
+    }?;
     Ok((OwnedFd(fds[0]), OwnedFd(fds[1])))
 }
 
@@ -216,7 +239,11 @@ pub enum ExitStatus {
 impl ExitStatus {
     fn from_wait(status: i32) -> ExitStatus {
         let sig = (status & 0x7f) as u8;
-        if sig == 0 { ExitStatus::Exited(((status >> 8) & 0xff) as u8) } else { ExitStatus::Signaled(sig) }
+        if sig == 0 {
+            ExitStatus::Exited(((status >> 8) & 0xff) as u8)
+        } else {
+            ExitStatus::Signaled(sig)
+        }
     }
 
     /// The shell's view: the code, or 128 + the signal.
@@ -232,8 +259,20 @@ impl ExitStatus {
 pub fn wait4(pid: Pid, flags: u32) -> Result<Option<(Pid, ExitStatus)>, Errno> {
     let mut status = 0i32;
     // SAFETY: status is a valid i32 for the kernel to write; no rusage.
-    let r = unsafe { sc4(Sysno::wait4, pid as usize, &raw mut status as usize, flags as usize, 0) }?;
-    if r == 0 { Ok(None) } else { Ok(Some((r as Pid, ExitStatus::from_wait(status)))) }
+    let r = unsafe {
+        sc4(
+            Sysno::wait4,
+            pid as usize,
+            &raw mut status as usize,
+            flags as usize,
+            0,
+        )
+    }?;
+    if r == 0 {
+        Ok(None)
+    } else {
+        Ok(Some((r as Pid, ExitStatus::from_wait(status))))
+    }
 }
 
 /// Waits for `pid` to end, through EINTR.
@@ -274,5 +313,63 @@ pub fn fork(flags: u32) -> Result<Forked, Errno> {
     // SAFETY: without CLONE_VM the child gets a copy of this stack, so it can
     // return through the same frames exactly as after fork(2).
     let r = unsafe { crate::syscalls::clone_fork(flags) }?;
-    Ok(if r == 0 { Forked::Child } else { Forked::Parent(r as Pid) })
+    Ok(if r == 0 {
+        Forked::Child
+    } else {
+        Forked::Parent(r as Pid)
+    })
+}
+
+/// Stacks for processes created by [`spawn`]. A spawned child never shares
+/// memory with its parent (no CLONE_VM), so it runs on its own copy of one of
+/// these. There are two so that a spawned process can spawn again without its
+/// child's first frames landing on its own copy of the frames it is still
+/// reading the closure from.
+#[repr(C, align(16))]
+struct ChildStacks([[u8; CHILD_STACK_SIZE]; 2]);
+
+const CHILD_STACK_SIZE: usize = 64 * 1024;
+static mut CHILD_STACKS: ChildStacks = ChildStacks([[0; CHILD_STACK_SIZE]; 2]);
+
+/// The child stack a process at stack pointer `sp` should give its child.
+pub fn child_stack_range(sp: usize) -> (usize, usize) {
+    let base = (&raw const CHILD_STACKS) as usize;
+    let first = (base, base + CHILD_STACK_SIZE);
+    let second = (first.1, first.1 + CHILD_STACK_SIZE);
+    if sp >= first.0 && sp < first.1 {
+        second
+    } else {
+        first
+    }
+}
+
+/// `clone(flags | SIGCHLD)` onto nsexec's own 16-byte-aligned child stack;
+/// the child runs `f` and exits with its result. `flags` must not include
+/// CLONE_VM (see [`ChildStacks`]).
+pub fn spawn<F: FnOnce() -> i32>(flags: u32, f: F) -> Result<Pid, Errno> {
+    extern "C" fn trampoline<F: FnOnce() -> i32>(arg: usize) -> ! {
+        // SAFETY: arg is the address of the parent's `ManuallyDrop<F>`; the
+        // child owns its copy of that memory and reads it exactly once.
+        let f = unsafe { core::ptr::read(arg as *const F) };
+        exit(f())
+    }
+    if flags & g::CLONE_VM != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let f = core::mem::ManuallyDrop::new(f);
+    let (_, top) = child_stack_range(crate::arch::stack_pointer());
+    const _: () = assert!(CHILD_STACK_SIZE % crate::arch::STACK_ALIGNMENT == 0);
+    // SAFETY: top is the 16-aligned end of a stack this process is not
+    // running on, of which the child gets its own copy (no CLONE_VM); the
+    // trampoline never returns.
+    let r = unsafe {
+        crate::syscalls::clone_on_stack(
+            flags as usize | g::SIGCHLD as usize,
+            top as *mut u8,
+            0,
+            trampoline::<F>,
+            (&raw const f) as usize,
+        )
+    }?;
+    Ok(r as Pid)
 }

@@ -119,7 +119,14 @@ pub unsafe fn sc4(n: Sysno, a: usize, b: usize, c: usize, d: usize) -> Result<us
 /// # Safety
 /// See [`sc0`].
 #[inline(always)]
-pub unsafe fn sc5(n: Sysno, a: usize, b: usize, c: usize, d: usize, e: usize) -> Result<usize, Errno> {
+pub unsafe fn sc5(
+    n: Sysno,
+    a: usize,
+    b: usize,
+    c: usize,
+    d: usize,
+    e: usize,
+) -> Result<usize, Errno> {
     // SAFETY: forwarded to the caller.
     decode(unsafe { arch::syscall5(n.0, a, b, c, d, e) })
 }
@@ -127,7 +134,15 @@ pub unsafe fn sc5(n: Sysno, a: usize, b: usize, c: usize, d: usize, e: usize) ->
 /// # Safety
 /// See [`sc0`].
 #[inline(always)]
-pub unsafe fn sc6(n: Sysno, a: usize, b: usize, c: usize, d: usize, e: usize, f: usize) -> Result<usize, Errno> {
+pub unsafe fn sc6(
+    n: Sysno,
+    a: usize,
+    b: usize,
+    c: usize,
+    d: usize,
+    e: usize,
+    f: usize,
+) -> Result<usize, Errno> {
     // SAFETY: forwarded to the caller.
     decode(unsafe { arch::syscall6(n.0, a, b, c, d, e, f) })
 }
@@ -144,7 +159,9 @@ pub unsafe fn clone_on_stack(
     arg: usize,
 ) -> Result<usize, Errno> {
     // SAFETY: forwarded to the caller.
-    decode(unsafe { arch::clone_on_stack(Sysno::clone.0, flags, stack_top, parent_tid, entry, arg) })
+    decode(unsafe {
+        arch::clone_on_stack(Sysno::clone.0, flags, stack_top, parent_tid, entry, arg)
+    })
 }
 
 /// A fork-like `clone(2)` without a new stack (each arch orders the arguments).

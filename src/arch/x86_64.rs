@@ -30,7 +30,9 @@ global_asm!(
 pub unsafe fn syscall0(nr: usize) -> usize {
     let r;
     // SAFETY: the caller vouches for the call; the asm follows the ABI above.
-    unsafe { asm!("syscall", inlateout("rax") nr => r, lateout("rcx") _, lateout("r11") _, options(nostack, preserves_flags)) };
+    unsafe {
+        asm!("syscall", inlateout("rax") nr => r, lateout("rcx") _, lateout("r11") _, options(nostack, preserves_flags))
+    };
     r
 }
 
@@ -40,7 +42,9 @@ pub unsafe fn syscall0(nr: usize) -> usize {
 pub unsafe fn syscall1(nr: usize, a: usize) -> usize {
     let r;
     // SAFETY: see syscall0.
-    unsafe { asm!("syscall", inlateout("rax") nr => r, in("rdi") a, lateout("rcx") _, lateout("r11") _, options(nostack, preserves_flags)) };
+    unsafe {
+        asm!("syscall", inlateout("rax") nr => r, in("rdi") a, lateout("rcx") _, lateout("r11") _, options(nostack, preserves_flags))
+    };
     r
 }
 
@@ -50,7 +54,9 @@ pub unsafe fn syscall1(nr: usize, a: usize) -> usize {
 pub unsafe fn syscall2(nr: usize, a: usize, b: usize) -> usize {
     let r;
     // SAFETY: see syscall0.
-    unsafe { asm!("syscall", inlateout("rax") nr => r, in("rdi") a, in("rsi") b, lateout("rcx") _, lateout("r11") _, options(nostack, preserves_flags)) };
+    unsafe {
+        asm!("syscall", inlateout("rax") nr => r, in("rdi") a, in("rsi") b, lateout("rcx") _, lateout("r11") _, options(nostack, preserves_flags))
+    };
     r
 }
 
@@ -60,7 +66,9 @@ pub unsafe fn syscall2(nr: usize, a: usize, b: usize) -> usize {
 pub unsafe fn syscall3(nr: usize, a: usize, b: usize, c: usize) -> usize {
     let r;
     // SAFETY: see syscall0.
-    unsafe { asm!("syscall", inlateout("rax") nr => r, in("rdi") a, in("rsi") b, in("rdx") c, lateout("rcx") _, lateout("r11") _, options(nostack, preserves_flags)) };
+    unsafe {
+        asm!("syscall", inlateout("rax") nr => r, in("rdi") a, in("rsi") b, in("rdx") c, lateout("rcx") _, lateout("r11") _, options(nostack, preserves_flags))
+    };
     r
 }
 
@@ -70,7 +78,9 @@ pub unsafe fn syscall3(nr: usize, a: usize, b: usize, c: usize) -> usize {
 pub unsafe fn syscall4(nr: usize, a: usize, b: usize, c: usize, d: usize) -> usize {
     let r;
     // SAFETY: see syscall0.
-    unsafe { asm!("syscall", inlateout("rax") nr => r, in("rdi") a, in("rsi") b, in("rdx") c, in("r10") d, lateout("rcx") _, lateout("r11") _, options(nostack, preserves_flags)) };
+    unsafe {
+        asm!("syscall", inlateout("rax") nr => r, in("rdi") a, in("rsi") b, in("rdx") c, in("r10") d, lateout("rcx") _, lateout("r11") _, options(nostack, preserves_flags))
+    };
     r
 }
 
@@ -80,17 +90,29 @@ pub unsafe fn syscall4(nr: usize, a: usize, b: usize, c: usize, d: usize) -> usi
 pub unsafe fn syscall5(nr: usize, a: usize, b: usize, c: usize, d: usize, e: usize) -> usize {
     let r;
     // SAFETY: see syscall0.
-    unsafe { asm!("syscall", inlateout("rax") nr => r, in("rdi") a, in("rsi") b, in("rdx") c, in("r10") d, in("r8") e, lateout("rcx") _, lateout("r11") _, options(nostack, preserves_flags)) };
+    unsafe {
+        asm!("syscall", inlateout("rax") nr => r, in("rdi") a, in("rsi") b, in("rdx") c, in("r10") d, in("r8") e, lateout("rcx") _, lateout("r11") _, options(nostack, preserves_flags))
+    };
     r
 }
 
 /// # Safety
 /// As for [`syscall1`].
 #[inline(always)]
-pub unsafe fn syscall6(nr: usize, a: usize, b: usize, c: usize, d: usize, e: usize, f: usize) -> usize {
+pub unsafe fn syscall6(
+    nr: usize,
+    a: usize,
+    b: usize,
+    c: usize,
+    d: usize,
+    e: usize,
+    f: usize,
+) -> usize {
     let r;
     // SAFETY: see syscall0.
-    unsafe { asm!("syscall", inlateout("rax") nr => r, in("rdi") a, in("rsi") b, in("rdx") c, in("r10") d, in("r8") e, in("r9") f, lateout("rcx") _, lateout("r11") _, options(nostack, preserves_flags)) };
+    unsafe {
+        asm!("syscall", inlateout("rax") nr => r, in("rdi") a, in("rsi") b, in("rdx") c, in("r10") d, in("r8") e, in("r9") f, lateout("rcx") _, lateout("r11") _, options(nostack, preserves_flags))
+    };
     r
 }
 

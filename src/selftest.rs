@@ -1,0 +1,158 @@
+//! `nsexec selftest` (built only with `--features selftest`): checks of the
+//! arch layer that need a real process on the target architecture, run
+//! under qemu-user by `just cross`. Prints one line per check and a closing
+//! `N passed, M failed` line; exits non-zero on any failure.
+
+use crate::errno::Errno;
+use crate::fmt::{Out, Text};
+use crate::rt::Process;
+use crate::sys::{self, ExitStatus};
+
+struct Report {
+    passed: u64,
+    failed: u64,
+}
+
+impl Report {
+    fn check(&mut self, name: &str, ok: bool) {
+        let mut t: Text<128> = Text::new();
+        t.str(if ok { "ok   " } else { "FAIL " });
+        t.str(name);
+        t.put(b"\n");
+        let _ = sys::write_all(1, t.as_bytes());
+        if ok {
+            self.passed += 1
+        } else {
+            self.failed += 1
+        }
+    }
+}
+
+pub fn run(p: &Process) -> i32 {
+    let mut r = Report {
+        passed: 0,
+        failed: 0,
+    };
+    errno_decoding(&mut r);
+    clone_trampoline(&mut r);
+    fork_like_clone(&mut r);
+    memory_intrinsics(&mut r);
+    argv_and_env(&mut r, p);
+    extra_checks(&mut r);
+    let mut t: Text<64> = Text::new();
+    t.dec(r.passed);
+    t.str(" passed, ");
+    t.dec(r.failed);
+    t.str(" failed\n");
+    let _ = sys::write_all(1, t.as_bytes());
+    if r.failed == 0 { 0 } else { 1 }
+}
+
+fn errno_decoding(r: &mut Report) {
+    r.check(
+        "errno: close(-1) is EBADF",
+        sys::close(-1) == Err(Errno::EBADF),
+    );
+    let e = sys::open(b"/nonexistent/nsexec-selftest", 0).err();
+    r.check(
+        "errno: open of a missing path is ENOENT",
+        e == Some(Errno::ENOENT),
+    );
+    r.check("errno: names decode", Errno::EBADF.name() == Some("EBADF"));
+    r.check(
+        "errno: kill(pid, 0) of self succeeds",
+        sys::kill(sys::getpid(), 0).is_ok(),
+    );
+}
+
+fn clone_trampoline(r: &mut Report) {
+    #[repr(align(16))]
+    struct Aligned(u8);
+    let here = crate::arch::stack_pointer();
+    let (lo, hi) = sys::child_stack_range(here);
+    let child = sys::spawn(0, move || {
+        // The compiler places this local assuming an ABI-aligned stack at
+        // entry; a misaligned child stack shows up as a misaligned address.
+        let local = Aligned(7);
+        let addr = core::hint::black_box(&local) as *const Aligned as usize;
+        let sp = crate::arch::stack_pointer();
+        let on_our_stack = sp > lo && sp < hi;
+        if addr % 16 != 0 {
+            return 2;
+        }
+        if !on_our_stack {
+            return 3;
+        }
+        42
+    });
+    let st = child.and_then(sys::wait_for);
+    r.check(
+        "clone: child runs on nsexec's stack, 16-byte aligned, exits 42",
+        st == Ok(ExitStatus::Exited(42)),
+    );
+}
+
+fn fork_like_clone(r: &mut Report) {
+    let st = match sys::fork(0) {
+        Ok(sys::Forked::Child) => sys::exit(7),
+        Ok(sys::Forked::Parent(pid)) => sys::wait_for(pid),
+        Err(e) => Err(e),
+    };
+    r.check(
+        "fork: child exits 7, parent reads it with wait4",
+        st == Ok(ExitStatus::Exited(7)),
+    );
+    let st = match sys::fork(0) {
+        Ok(sys::Forked::Child) => {
+            let _ = sys::kill(sys::getpid(), linux_raw_sys::general::SIGTERM);
+            sys::exit(0)
+        }
+        Ok(sys::Forked::Parent(pid)) => sys::wait_for(pid),
+        Err(e) => Err(e),
+    };
+    r.check(
+        "fork: a child killed by SIGTERM reads as signalled",
+        st == Ok(ExitStatus::Signaled(15)),
+    );
+}
+
+fn memory_intrinsics(r: &mut Report) {
+    let mut a = [0u8; 300];
+    for (i, b) in a.iter_mut().enumerate() {
+        *b = i as u8;
+    }
+    let b = core::hint::black_box(a);
+    r.check("mem: copy of 300 bytes", b == a);
+    let mut c = core::hint::black_box([1u8; 300]);
+    c.copy_within(0..200, 50);
+    c.fill(core::hint::black_box(9));
+    r.check("mem: fill", c.iter().all(|&x| x == 9));
+    let mut d = a;
+    d.copy_within(10..110, 20);
+    r.check(
+        "mem: overlapping move",
+        d[20] == 10 && d[119] == 109 && d[19] == 19,
+    );
+}
+
+fn argv_and_env(r: &mut Report, p: &Process) {
+    // `nsexec selftest <arg> ...` with NSEXEC_SELFTEST_ENV set by the caller:
+    // echo both, so the host test can compare them with what it passed.
+    for i in 2..p.argv.len() {
+        let mut t: Text<512> = Text::new();
+        t.str("arg ");
+        t.put(p.arg(i).unwrap_or(b""));
+        t.put(b"\n");
+        let _ = sys::write_all(1, t.as_bytes());
+    }
+    if let Some(v) = p.env(b"NSEXEC_SELFTEST_ENV") {
+        let mut t: Text<512> = Text::new();
+        t.str("env ");
+        t.put(v);
+        t.put(b"\n");
+        let _ = sys::write_all(1, t.as_bytes());
+    }
+    r.check("argv: program name present", p.arg(0).is_some());
+}
+
+fn extra_checks(_r: &mut Report) {}
