@@ -58,6 +58,41 @@ pub fn exec_payload(argv: &[CPtr], envp_all: &[CPtr], path_var: Option<&[u8]>) -
     if saw_eacces { Errno::EACCES } else { last }
 }
 
+/// Most arguments [`exec_args`] passes: a 340-line map split into fields, plus two.
+pub const MAX_EXEC_ARGS: usize = 340 * 3 + 2;
+
+/// Executes `prog` (an absolute path) with `prog` as argv[0], then `args`,
+/// and an empty environment. Returns the failure.
+pub fn exec_args<'a>(prog: &'a [u8], args: impl Iterator<Item = &'a [u8]>) -> Errno {
+    let mut strings: Text<{ 16 * 1024 }> = Text::new();
+    let mut offsets: heapless::Vec<usize, { MAX_EXEC_ARGS + 1 }> = heapless::Vec::new();
+    for arg in core::iter::once(prog).chain(args) {
+        if arg.contains(&0) || offsets.push(strings.len()).is_err() {
+            return Errno::E2BIG;
+        }
+        strings.put(arg);
+        strings.put(b"\0");
+    }
+    if strings.overflowed() {
+        return Errno::E2BIG;
+    }
+    let base = strings.bytes().as_ptr();
+    let mut argv: heapless::Vec<CPtr, { MAX_EXEC_ARGS + 2 }> = heapless::Vec::new();
+    for &off in offsets.iter() {
+        // Offsets are inside `strings`, each the start of a NUL-terminated copy.
+        if argv.push(base.wrapping_add(off)).is_err() {
+            return Errno::E2BIG;
+        }
+    }
+    if argv.push(core::ptr::null()).is_err() {
+        return Errno::E2BIG;
+    }
+    let envp = [core::ptr::null::<u8>()];
+    // SAFETY: argv holds pointers to NUL-terminated strings in `strings`,
+    // alive for the call, then a null; envp is just the null.
+    unsafe { sys::execve(base, argv.as_ptr(), envp.as_ptr()) }
+}
+
 /// The shell's exit code for a failed exec: 127 not found, 126 not runnable.
 pub fn exit_code_for(e: Errno) -> i32 {
     match e {

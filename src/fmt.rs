@@ -9,18 +9,19 @@ pub trait Out {
         self.put(s.as_bytes());
     }
 
+    #[inline(never)]
     fn dec(&mut self, mut n: u64) {
         let mut digits = [0u8; 20];
-        let mut i = digits.len();
-        loop {
-            i -= 1;
-            digits[i] = b'0' + (n % 10) as u8;
+        let mut used = 0;
+        for slot in digits.iter_mut().rev() {
+            *slot = b'0' + (n % 10) as u8;
             n /= 10;
+            used += 1;
             if n == 0 {
                 break;
             }
         }
-        self.put(digits.get(i..).unwrap_or(&[]));
+        self.put(digits.get(digits.len() - used..).unwrap_or(&[]));
     }
 
     fn int(&mut self, n: i64) {
@@ -52,10 +53,15 @@ impl<const N: usize> Text<N> {
         if self.overflowed && N >= 3 {
             let start = N - 3;
             if let Some(tail) = self.buf.get_mut(start..) {
-                tail.copy_from_slice(b"...");
+                copy(tail, b"...");
             }
             self.len = N;
         }
+        self.buf.get(..self.len).unwrap_or(&[])
+    }
+
+    /// The bytes written so far, without the overflow mark.
+    pub fn bytes(&self) -> &[u8] {
         self.buf.get(..self.len).unwrap_or(&[])
     }
 
@@ -74,18 +80,26 @@ impl<const N: usize> Text<N> {
 }
 
 impl<const N: usize> Out for Text<N> {
+    // Out of line: formatting is on error and log paths, where size matters more than speed.
+    #[inline(never)]
     fn put(&mut self, b: &[u8]) {
         let room = N - self.len;
-        let n = if b.len() > room {
+        if b.len() > room {
             self.overflowed = true;
-            room
-        } else {
-            b.len()
-        };
-        if let (Some(dst), Some(src)) = (self.buf.get_mut(self.len..self.len + n), b.get(..n)) {
-            dst.copy_from_slice(src);
+        }
+        let n = b.len().min(room);
+        if let Some(dst) = self.buf.get_mut(self.len..) {
+            copy(dst, b);
             self.len += n;
         }
+    }
+}
+
+/// Copies as much of `src` as fits into `dst`. Unlike `copy_from_slice` it
+/// has no length-mismatch panic for the optimiser to prove away.
+pub fn copy(dst: &mut [u8], src: &[u8]) {
+    for (d, s) in dst.iter_mut().zip(src) {
+        *d = *s;
     }
 }
 

@@ -96,9 +96,9 @@ mod tests {
             memmove(buf.as_mut_ptr().add(2), buf.as_ptr(), 5);
             assert_eq!(&buf, b"0101234789");
             memmove(buf.as_mut_ptr(), buf.as_ptr().add(3), 5);
-            assert_eq!(&buf, b"1234234789");
+            assert_eq!(&buf, b"1234734789");
             memset(buf.as_mut_ptr(), b'x' as i32, 3);
-            assert_eq!(&buf, b"xxx4234789");
+            assert_eq!(&buf, b"xxx4734789");
             let mut dst = [0u8; 4];
             memcpy(dst.as_mut_ptr(), b"abcd".as_ptr(), 4);
             assert_eq!(&dst, b"abcd");

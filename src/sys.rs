@@ -20,19 +20,6 @@ impl OwnedFd {
     pub fn raw(&self) -> RawFd {
         self.0
     }
-
-    /// Gives up ownership: the descriptor stays open.
-    pub fn into_raw(self) -> RawFd {
-        let fd = self.0;
-        core::mem::forget(self);
-        fd
-    }
-
-    /// # Safety
-    /// `fd` is open and nothing else will close it.
-    pub unsafe fn from_raw(fd: RawFd) -> OwnedFd {
-        OwnedFd(fd)
-    }
 }
 
 impl Drop for OwnedFd {
@@ -41,18 +28,32 @@ impl Drop for OwnedFd {
     }
 }
 
+/// A path as a NUL-terminated C string, on the stack.
+pub struct CPath([u8; PATH_MAX]);
+
+impl CPath {
+    pub fn new(path: &[u8]) -> Result<CPath, Errno> {
+        if path.contains(&0) {
+            return Err(Errno::EINVAL);
+        }
+        let mut buf = [0u8; PATH_MAX];
+        // The last byte stays 0: the terminator.
+        let dst = buf
+            .get_mut(..path.len())
+            .filter(|_| path.len() < PATH_MAX)
+            .ok_or(Errno::ENAMETOOLONG)?;
+        crate::fmt::copy(dst, path);
+        Ok(CPath(buf))
+    }
+
+    pub fn as_ptr(&self) -> *const u8 {
+        self.0.as_ptr()
+    }
+}
+
 /// Runs `f` with `path` as a NUL-terminated C string on the stack.
 pub fn with_cpath<R>(path: &[u8], f: impl FnOnce(*const u8) -> R) -> Result<R, Errno> {
-    let mut buf = [0u8; PATH_MAX];
-    if path.len() >= buf.len() {
-        return Err(Errno::ENAMETOOLONG);
-    }
-    if path.contains(&0) {
-        return Err(Errno::EINVAL);
-    }
-    let dst = buf.get_mut(..path.len()).ok_or(Errno::ENAMETOOLONG)?;
-    dst.copy_from_slice(path);
-    Ok(f(buf.as_ptr()))
+    Ok(f(CPath::new(path)?.as_ptr()))
 }
 
 pub fn read(fd: RawFd, buf: &mut [u8]) -> Result<usize, Errno> {
@@ -372,4 +373,276 @@ pub fn spawn<F: FnOnce() -> i32>(flags: u32, f: F) -> Result<Pid, Errno> {
         )
     }?;
     Ok(r as Pid)
+}
+
+pub fn dup3(old: RawFd, new: RawFd, flags: u32) -> Result<(), Errno> {
+    // SAFETY: integers only.
+    unsafe { sc3(Sysno::dup3, old as usize, new as usize, flags as usize) }.map(drop)
+}
+
+pub fn fcntl(fd: RawFd, cmd: u32, arg: usize) -> Result<usize, Errno> {
+    // SAFETY: the commands used here (F_GETFD, F_SETFD, F_GET_SEALS,
+    // F_ADD_SEALS) take integers.
+    unsafe { sc3(Sysno::fcntl, fd as usize, cmd as usize, arg) }
+}
+
+/// Unlocks a pty master and returns its number (`/dev/pts/N`).
+pub fn pty_unlock(master: RawFd) -> Result<u32, Errno> {
+    use linux_raw_sys::ioctl as io;
+    let unlock: i32 = 0;
+    let mut n: u32 = 0;
+    // SAFETY: TIOCSPTLCK reads an int, TIOCGPTN writes an unsigned int.
+    unsafe {
+        sc3(
+            Sysno::ioctl,
+            master as usize,
+            io::TIOCSPTLCK as usize,
+            &raw const unlock as usize,
+        )?;
+        sc3(
+            Sysno::ioctl,
+            master as usize,
+            io::TIOCGPTN as usize,
+            &raw mut n as usize,
+        )?;
+    }
+    Ok(n)
+}
+
+/// Opens the slave side of a pty master (TIOCGPTPEER: no path lookup).
+pub fn pty_peer(master: RawFd) -> Result<OwnedFd, Errno> {
+    let flags = g::O_RDWR | g::O_NOCTTY | g::O_CLOEXEC;
+    // SAFETY: TIOCGPTPEER takes open flags as an integer and returns a new fd.
+    unsafe {
+        sc3(
+            Sysno::ioctl,
+            master as usize,
+            linux_raw_sys::ioctl::TIOCGPTPEER as usize,
+            flags as usize,
+        )
+    }
+    .map(|fd| OwnedFd(fd as RawFd))
+}
+
+/// Makes the terminal `fd` this session leader's controlling terminal.
+pub fn set_controlling_tty(fd: RawFd) -> Result<(), Errno> {
+    // SAFETY: TIOCSCTTY takes an integer.
+    unsafe {
+        sc3(
+            Sysno::ioctl,
+            fd as usize,
+            linux_raw_sys::ioctl::TIOCSCTTY as usize,
+            0,
+        )
+    }
+    .map(drop)
+}
+
+pub fn setpgid(pid: Pid, pgid: Pid) -> Result<(), Errno> {
+    // SAFETY: integers only.
+    unsafe { sc2(Sysno::setpgid, pid as usize, pgid as usize) }.map(drop)
+}
+
+/// The target of a symbolic link, into `buf`.
+pub fn readlink<'b>(path: &[u8], buf: &'b mut [u8]) -> Result<&'b [u8], Errno> {
+    let n = with_cpath(path, |p| {
+        // SAFETY: p is NUL-terminated; buf is valid for writes of its length.
+        unsafe {
+            sc4(
+                Sysno::readlinkat,
+                g::AT_FDCWD as usize,
+                p as usize,
+                buf.as_mut_ptr() as usize,
+                buf.len(),
+            )
+        }
+    })??;
+    buf.get(..n).ok_or(Errno::ENAMETOOLONG)
+}
+
+pub fn mount(src: &[u8], target: &[u8], fstype: &[u8], flags: u32) -> Result<(), Errno> {
+    let (s, t, f) = (CPath::new(src)?, CPath::new(target)?, CPath::new(fstype)?);
+    // SAFETY: three NUL-terminated strings alive for the call; no data.
+    unsafe {
+        sc5(
+            Sysno::mount,
+            s.as_ptr() as usize,
+            t.as_ptr() as usize,
+            f.as_ptr() as usize,
+            flags as usize,
+            0,
+        )
+    }
+    .map(drop)
+}
+
+pub fn sethostname(name: &[u8]) -> Result<(), Errno> {
+    // SAFETY: the kernel reads exactly len bytes.
+    unsafe { sc2(Sysno::sethostname, name.as_ptr() as usize, name.len()) }.map(drop)
+}
+
+/// A signal set as the kernel sees it (64 signals).
+pub type SigSet = u64;
+
+pub const fn sig_bit(sig: u32) -> SigSet {
+    1u64 << (sig - 1)
+}
+
+/// Replaces the blocked-signal mask, returning the old one.
+pub fn set_sigmask(mask: SigSet) -> Result<SigSet, Errno> {
+    let mut old: SigSet = 0;
+    // SAFETY: both pointers are to 8-byte sets, the size passed.
+    unsafe {
+        sc4(
+            Sysno::rt_sigprocmask,
+            g::SIG_SETMASK as usize,
+            &raw const mask as usize,
+            &raw mut old as usize,
+            8,
+        )
+    }?;
+    Ok(old)
+}
+
+/// Waits for one of the (blocked) signals in `set`; returns its number.
+pub fn wait_signal(set: SigSet) -> Result<u32, Errno> {
+    // SAFETY: set is an 8-byte set; no siginfo, no timeout.
+    unsafe { sc4(Sysno::rt_sigtimedwait, &raw const set as usize, 0, 0, 8) }.map(|s| s as u32)
+}
+
+pub fn socket_unix_stream() -> Result<OwnedFd, Errno> {
+    let ty = linux_raw_sys::net::SOCK_STREAM | g::O_CLOEXEC;
+    // SAFETY: integers only.
+    unsafe {
+        sc3(
+            Sysno::socket,
+            linux_raw_sys::net::AF_UNIX as usize,
+            ty as usize,
+            0,
+        )
+    }
+    .map(|fd| OwnedFd(fd as RawFd))
+}
+
+/// Connects a unix stream socket to the filesystem path `path`.
+pub fn connect_unix(fd: RawFd, path: &[u8]) -> Result<(), Errno> {
+    #[repr(C)]
+    struct SockaddrUn {
+        family: u16,
+        path: [u8; 108],
+    }
+    let mut addr = SockaddrUn {
+        family: linux_raw_sys::net::AF_UNIX as u16,
+        path: [0; 108],
+    };
+    let dst = addr
+        .path
+        .get_mut(..path.len())
+        .filter(|_| path.len() < 108)
+        .ok_or(Errno::ENAMETOOLONG)?;
+    crate::fmt::copy(dst, path);
+    // SAFETY: addr is a sockaddr_un of the size passed.
+    unsafe {
+        sc3(
+            Sysno::connect,
+            fd as usize,
+            &raw const addr as usize,
+            core::mem::size_of::<SockaddrUn>(),
+        )
+    }
+    .map(drop)
+}
+
+/// Sends `data` with one descriptor attached (SCM_RIGHTS).
+pub fn send_fd(sock: RawFd, data: &[u8], fd: RawFd) -> Result<(), Errno> {
+    #[repr(C)]
+    struct Iovec {
+        base: *const u8,
+        len: usize,
+    }
+    #[repr(C)]
+    struct Msghdr {
+        name: usize,
+        namelen: u32,
+        iov: *const Iovec,
+        iovlen: usize,
+        control: *const u8,
+        controllen: usize,
+        flags: i32,
+    }
+    // cmsghdr (len: usize, level: i32, type: i32) followed by one int, padded to 8.
+    #[repr(C, align(8))]
+    struct Cmsg {
+        len: usize,
+        level: i32,
+        ty: i32,
+        fd: i32,
+        pad: i32,
+    }
+    static_assertions::const_assert_eq!(core::mem::size_of::<Cmsg>(), 24);
+    let cmsg = Cmsg {
+        len: 16 + 4,
+        level: linux_raw_sys::net::SOL_SOCKET as i32,
+        ty: linux_raw_sys::net::SCM_RIGHTS as i32,
+        fd,
+        pad: 0,
+    };
+    let iov = Iovec {
+        base: data.as_ptr(),
+        len: data.len(),
+    };
+    let msg = Msghdr {
+        name: 0,
+        namelen: 0,
+        iov: &raw const iov,
+        iovlen: 1,
+        control: (&raw const cmsg).cast(),
+        controllen: core::mem::size_of::<Cmsg>(),
+        flags: 0,
+    };
+    // SAFETY: msg, iov, data and cmsg all outlive the call and have the
+    // layouts the kernel's 64-bit msghdr/iovec/cmsghdr use.
+    let n = unsafe {
+        sc3(
+            Sysno::sendmsg,
+            sock as usize,
+            &raw const msg as usize,
+            linux_raw_sys::net::MSG_NOSIGNAL as usize,
+        )
+    }?;
+    if n == data.len() {
+        Ok(())
+    } else {
+        Err(Errno::EIO)
+    }
+}
+
+/// An anonymous file that can be sealed.
+pub fn memfd_create(name: &'static [u8], flags: u32) -> Result<OwnedFd, Errno> {
+    debug_assert!(name.last() == Some(&0));
+    // SAFETY: name is NUL-terminated and static.
+    unsafe { sc2(Sysno::memfd_create, name.as_ptr() as usize, flags as usize) }
+        .map(|fd| OwnedFd(fd as RawFd))
+}
+
+/// `execveat(fd, "", argv, envp, AT_EMPTY_PATH)`. Returns only on failure.
+///
+/// # Safety
+/// As for [`execve`].
+pub unsafe fn execve_fd(fd: RawFd, argv: *const *const u8, envp: *const *const u8) -> Errno {
+    // SAFETY: forwarded; "" is a static NUL-terminated string.
+    let r = unsafe {
+        crate::syscalls::sc5(
+            Sysno::execveat,
+            fd as usize,
+            c"".as_ptr() as usize,
+            argv as usize,
+            envp as usize,
+            g::AT_EMPTY_PATH as usize,
+        )
+    };
+    match r {
+        Ok(_) => Errno::EINVAL,
+        Err(e) => e,
+    }
 }

@@ -1,0 +1,74 @@
+# nsexec tasks. `bash tests/run` installs what these need on a fresh machine.
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+arches := "x86_64 aarch64 powerpc64le s390x"
+
+# Build nsexec and run a shell inside fresh namespaces.
+demo:
+    cargo run --release -- -U -r -p -m -u -i -n --mount-proc --hostname demo -- \
+        /bin/sh -c 'echo "uid $(id -u) on $(hostname), pid $$"; ls -l /proc/self/ns'
+
+# Host build (target/release/nsexec).
+build:
+    cargo build --release
+
+# The triple an architecture's targets/ file names.
+triple arch:
+    @sed -n 's/^\[target\.\(.*\)\]$/\1/p' targets/{{arch}}.toml
+
+# The emulator an architecture's targets/ file names (empty when native).
+emulator arch:
+    @sed -n 's/^runner = "\(.*\)"$/\1/p' targets/{{arch}}.toml
+
+# Release binary for one architecture, linked by the toolchain's rust-lld.
+build-arch arch:
+    cargo build --release --target "$(just triple {{arch}})" --config targets/{{arch}}.toml
+
+# Release binaries for all four architectures.
+build-all:
+    for a in {{arches}}; do just build-arch "$a"; done
+
+# The four release binary sizes.
+size: build-all
+    @for a in {{arches}}; do t=$(just triple "$a"); printf '%-12s %6d bytes  target/%s/release/nsexec\n' "$a" "$(stat -c %s "target/$t/release/nsexec")" "$t"; done
+
+# Host tests: unit tests and the integration suite, on x86_64.
+test-host: build
+    cargo test --release -- --test-threads=2
+
+# The whole suite: host tests, then every architecture under qemu.
+test: test-host cross
+
+# Each architecture under qemu-user: the arch selftest, then the
+# integration tests that qemu can run (user namespaces are native-only).
+cross:
+    for a in aarch64 powerpc64le s390x; do just cross-arch "$a"; done
+
+cross-arch arch:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    t=$(just triple {{arch}}); emu=$(just emulator {{arch}})
+    cargo build --release --target "$t" --config targets/{{arch}}.toml
+    cargo build --release --features selftest --target "$t" --config targets/{{arch}}.toml --target-dir target/selftest
+    echo "== {{arch}}: selftest under $emu"
+    NSEXEC_SELFTEST_ENV="x y" "$emu" "target/selftest/$t/release/nsexec" selftest "a b" c
+    echo "== {{arch}}: integration tests under $emu"
+    NSEXEC_ARCH={{arch}} NSEXEC_BIN="$PWD/target/$t/release/nsexec" NSEXEC_SELFTEST_BIN="$PWD/target/selftest/$t/release/nsexec" \
+        cargo test --release --test cross -- --test-threads=2
+
+# Formatting and lints, as CI wants them.
+lint:
+    cargo fmt --check
+    cargo clippy --release -- -D warnings
+
+# Fuzz each parser for SECS seconds (nightly cargo-fuzz).
+fuzz secs="60":
+    cd fuzz && cargo +nightly fuzz run bootstrap_message -- -max_total_time={{secs}}
+
+# The benchmarks (writes BENCHMARKS.md).
+bench: build-all
+    python3 bench/run.py --runs 200
+
+# A few runs of each benchmark, no file written: keeps the bench working.
+bench-quick: build
+    python3 bench/run.py --runs 5 --quick

@@ -1,0 +1,285 @@
+//! runc's bootstrap contract (shared/PROTOCOL.md): read the netlink message
+//! from `_LIBCONTAINER_INITPIPE`, run stages 0, 1 and 2, report the pids,
+//! and hand stage 2 over to the payload.
+//!
+//! Synchronisation: one socketpair. Stage 0 keeps one end; stage 1 and then
+//! stage 2 use the other. Every wait is a read on it, so a stage that dies
+//! turns the other side's wait into EOF and a fatal error. Stages 1 and 2 are
+//! created with CLONE_PARENT (children of the caller, as in runc) and set
+//! PDEATHSIG so that the caller's death takes them along.
+#![allow(unsafe_code)]
+
+use crate::config::Config;
+use crate::errno::Errno;
+use crate::fmt::{Out, Text, parse_dec};
+use crate::log::{self, Fail, Level, failed};
+use crate::namespaces::{self, Mapper};
+use crate::netlink;
+use crate::rt::Process;
+use crate::sync::{self, RecvError, Sync};
+use crate::sys::{self, Pid, RawFd};
+use linux_raw_sys::general as g;
+
+/// The fixed buffer the bootstrap message is read into.
+static mut MESSAGE: [u8; netlink::MAX_MESSAGE] = [0; netlink::MAX_MESSAGE];
+
+fn message_buffer() -> &'static mut [u8; netlink::MAX_MESSAGE] {
+    // SAFETY: called once, from stage 0 before any stage exists; nsexec is
+    // single-threaded, so this is the only reference ever made.
+    let p = &raw mut MESSAGE;
+    unsafe { &mut *p }
+}
+
+/// Entered when `_LIBCONTAINER_INITPIPE` is set and non-empty.
+pub fn run(p: &Process, initpipe: &[u8]) -> ! {
+    match stage0(p, initpipe) {
+        Ok(never) => match never {},
+        Err(f) => log::bail(f),
+    }
+}
+
+enum Never {}
+
+fn env_fd(p: &Process, name: &'static str, value: &[u8]) -> Result<RawFd, Fail> {
+    match parse_dec(value, i32::MAX as u64) {
+        Some(fd) => Ok(fd as RawFd),
+        None => {
+            let mut f = Fail::new("unable to parse ");
+            f.text().str(name);
+            f.text().str("=");
+            f.text().put(value);
+            let _ = p;
+            Err(f)
+        }
+    }
+}
+
+fn setup_logging(p: &Process) -> Result<(), Fail> {
+    let pipe = p.env(b"_LIBCONTAINER_LOGPIPE").filter(|v| !v.is_empty());
+    let Some(pipe) = pipe else { return Ok(()) };
+    let fd = env_fd(p, "_LIBCONTAINER_LOGPIPE", pipe)?;
+    let level = match p.env(b"_LIBCONTAINER_LOGLEVEL").filter(|v| !v.is_empty()) {
+        None => Level::Debug,
+        Some(v) => parse_dec(v, 6)
+            .and_then(Level::from_number)
+            .ok_or_else(|| {
+                let mut f = Fail::new("unable to parse _LIBCONTAINER_LOGLEVEL=");
+                f.text().put(v);
+                f
+            })?,
+    };
+    log::to_pipe(fd, level);
+    Ok(())
+}
+
+/// The payload's argv: the command line after nsexec, a leading `--` dropped.
+fn payload_start(p: &Process) -> usize {
+    if p.arg(1) == Some(b"--") { 2 } else { 1 }
+}
+
+fn read_message(fd: RawFd) -> Result<&'static [u8], Fail> {
+    let buf = message_buffer();
+    let (header, _) = buf
+        .split_first_chunk_mut::<16>()
+        .ok_or_else(|| Fail::new("message buffer too small"))?;
+    match sys::read_exact(fd, header) {
+        Ok(true) => {}
+        Ok(false) => return Err(Fail::new("init pipe closed before the bootstrap message")),
+        Err(Errno::ENODATA) => {
+            return Err(Fail::new(
+                "init pipe closed in the middle of the netlink header",
+            ));
+        }
+        Err(e) => {
+            return Err(Fail::new("failed to read netlink header from the init pipe").errno(e));
+        }
+    }
+    let len = netlink::message_length(header).map_err(|e| {
+        let mut f = Fail::new("");
+        e.describe(f.text());
+        f
+    })?;
+    let msg = buf
+        .get_mut(..len)
+        .ok_or_else(|| Fail::new("bootstrap message longer than the buffer"))?;
+    let body = msg.get_mut(16..).unwrap_or(&mut []);
+    match sys::read_exact(fd, body) {
+        Ok(_) if body.is_empty() => {}
+        Ok(true) => {}
+        Ok(false) | Err(Errno::ENODATA) => {
+            let mut f =
+                Fail::new("init pipe closed before the whole bootstrap message arrived (expected ");
+            f.text().dec(len as u64);
+            f.text().str(" bytes)");
+            return Err(f);
+        }
+        Err(e) => return Err(Fail::new("failed to read the bootstrap message").errno(e)),
+    }
+    Ok(msg)
+}
+
+fn stage0(p: &Process, initpipe: &[u8]) -> Result<Never, Fail> {
+    setup_logging(p)?;
+    let first = payload_start(p);
+    if p.arg(first).is_none() {
+        return Err(Fail::new("no program to execute given on the command line"));
+    }
+    let pipe = env_fd(p, "_LIBCONTAINER_INITPIPE", initpipe)?;
+    let caller = sys::getppid();
+    sys::set_pdeathsig(g::SIGKILL).map_err(failed("prctl(PR_SET_PDEATHSIG)", b""))?;
+    if sys::getppid() != caller {
+        return Err(Fail::new("caller exited during start-up"));
+    }
+    let handover = crate::hardening::handover_fd(p);
+    let msg = read_message(handover.unwrap_or(pipe))?;
+    if let Some(fd) = handover {
+        let _ = sys::close(fd);
+    }
+    let cfg = netlink::parse(msg).map_err(|e| {
+        let mut f = Fail::new("");
+        e.describe(f.text());
+        f
+    })?;
+    log::debug(|m| m.str("bootstrap message parsed"));
+    crate::hardening::ensure_sealed_for_join(p, &cfg, msg)?;
+    if let Some(oom) = cfg.oom_score_adj {
+        namespaces::write_oom_score_adj(oom)?;
+    }
+    if !cfg.ns_paths.is_empty() {
+        sys::set_dumpable(false).map_err(failed("prctl(PR_SET_DUMPABLE, 0)", b""))?;
+    }
+    log::set_stage(0);
+    let _ = sys::set_name(b"runc:[0:PARENT]\0");
+    let (ours, theirs) =
+        sys::socketpair().map_err(failed("socketpair for the sync socket", b""))?;
+    let sync_fd = theirs.raw();
+    let stage1 = sys::spawn(g::CLONE_PARENT, || stage1(p, &cfg, sync_fd, caller))
+        .map_err(failed("clone stage-1", b""))?;
+    log::add_peer(stage1);
+    drop(theirs);
+    log::debug(|m| {
+        m.str("stage-1 is pid ");
+        m.int(i64::from(stage1));
+    });
+    serve_stage1(ours.raw(), pipe, stage1, &cfg)
+}
+
+/// Stage 0's side: answer stage 1's requests, report the pids, release
+/// stage 2, and exit once it reports completion.
+fn serve_stage1(fd: RawFd, pipe: RawFd, stage1: Pid, cfg: &Config<'_>) -> Result<Never, Fail> {
+    let mut stage2: Option<Pid> = None;
+    loop {
+        match sync::recv(fd) {
+            Ok(msg @ (Sync::UsermapPls | Sync::TimeoffsetsPls)) => {
+                namespaces::answer(fd, msg, stage1, cfg)?;
+            }
+            Ok(Sync::RecvpidPls(pid)) if stage2.is_none() => {
+                stage2 = Some(pid);
+                log::add_peer(pid);
+                let mut json: Text<64> = Text::new();
+                json.str("{\"stage1_pid\":");
+                json.int(i64::from(stage1));
+                json.str(",\"stage2_pid\":");
+                json.int(i64::from(pid));
+                json.str("}\n");
+                sys::write_all(pipe, json.bytes())
+                    .map_err(failed("write of the pids to the init pipe", b""))?;
+                sync::send(fd, Sync::Grandchild)
+                    .map_err(failed("write of the go-ahead to stage-2", b""))?;
+            }
+            Ok(Sync::ChildFinish) if stage2.is_some() => {
+                log::debug(|m| m.str("stage-2 finished set-up"));
+                sys::exit(0);
+            }
+            Ok(other) => return Err(unexpected(other)),
+            Err(RecvError::Closed) => {
+                return Err(Fail::new(if stage2.is_some() {
+                    "stage-2 exited before it finished set-up"
+                } else {
+                    "stage-1 exited before it finished set-up"
+                }));
+            }
+            Err(RecvError::Garbled) => return Err(Fail::new("garbled message on the sync socket")),
+            Err(RecvError::Sys(e)) => {
+                return Err(Fail::new("failed to read from the sync socket").errno(e));
+            }
+        }
+    }
+}
+
+fn unexpected(m: Sync) -> Fail {
+    let _ = m;
+    Fail::new("unexpected message on the sync socket")
+}
+
+fn recv_expect(fd: RawFd, want: Sync, waiting_for: &str) -> Result<(), Fail> {
+    sync::expect(fd, want).map_err(|e| {
+        let mut f = Fail::new("stage-0 went away while waiting for ");
+        f.text().str(waiting_for);
+        if let RecvError::Sys(e) = e {
+            f = f.errno(e);
+        }
+        f
+    })
+}
+
+/// Guards against the caller dying before PDEATHSIG was armed: if our parent
+/// is no longer `caller`, it is gone.
+fn arm_pdeathsig(caller: Pid) -> Result<(), Fail> {
+    sys::set_pdeathsig(g::SIGKILL).map_err(failed("prctl(PR_SET_PDEATHSIG)", b""))?;
+    if sys::getppid() != caller {
+        return Err(Fail::new("caller exited during set-up"));
+    }
+    Ok(())
+}
+
+fn stage1(p: &Process, cfg: &Config<'_>, fd: RawFd, caller: Pid) -> i32 {
+    log::set_stage(1);
+    let _ = sys::set_name(b"runc:[1:CHILD]\0");
+    match stage1_steps(p, cfg, fd, caller) {
+        Ok(never) => match never {},
+        Err(f) => log::bail(f),
+    }
+}
+
+fn stage1_steps(p: &Process, cfg: &Config<'_>, fd: RawFd, caller: Pid) -> Result<Never, Fail> {
+    arm_pdeathsig(caller)?;
+    namespaces::enter(cfg, Mapper::Outside(fd))?;
+    let stage2 =
+        sys::spawn(g::CLONE_PARENT, || stage2(p, cfg, fd)).map_err(failed("clone stage-2", b""))?;
+    log::add_peer(stage2);
+    sync::send(fd, Sync::RecvpidPls(stage2)).map_err(failed("write of stage-2's pid", b""))?;
+    sys::exit(0)
+}
+
+fn stage2(p: &Process, cfg: &Config<'_>, fd: RawFd) -> i32 {
+    log::set_stage(2);
+    let _ = sys::set_name(b"runc:[2:INIT]\0");
+    match stage2_steps(p, cfg, fd) {
+        Ok(never) => match never {},
+        Err(f) => log::bail(f),
+    }
+}
+
+fn stage2_steps(p: &Process, cfg: &Config<'_>, fd: RawFd) -> Result<Never, Fail> {
+    // Our parent is the caller, which in a new pid namespace getppid() shows
+    // as 0, so the race check is stage 0's answer: it cannot come if the
+    // caller (and with it stage 0, by its own PDEATHSIG) is gone.
+    sys::set_pdeathsig(g::SIGKILL).map_err(failed("prctl(PR_SET_PDEATHSIG)", b""))?;
+    recv_expect(fd, Sync::Grandchild, "the go-ahead")?;
+    sys::setsid().map_err(failed("setsid", b""))?;
+    sys::setresuid(0, 0, 0).map_err(failed("setresuid(0, 0, 0)", b""))?;
+    sys::setresgid(0, 0, 0).map_err(failed("setresgid(0, 0, 0)", b""))?;
+    if !cfg.rootless_euid && cfg.setgroups {
+        sys::clear_groups().map_err(failed("setgroups(0, NULL)", b""))?;
+    }
+    sync::send(fd, Sync::ChildFinish).map_err(failed("write of the completion message", b""))?;
+    log::debug(|m| m.str("executing the payload"));
+    let first = payload_start(p);
+    let argv = p.argv.get(first..).unwrap_or(&[]);
+    let e = crate::exec::exec_payload(argv, p.envp, p.env(b"PATH"));
+    let mut f = Fail::new("execve");
+    f.text().put(b" ");
+    f.text().put(p.arg(first).unwrap_or(b""));
+    Err(f.errno(e).with_code(crate::exec::exit_code_for(e)))
+}

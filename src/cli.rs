@@ -1,0 +1,995 @@
+//! The command line: `nsexec [OPTIONS] [--] PROGRAM [ARGS...]`, with the
+//! option names util-linux's unshare and nsenter and tini use. Pure: turns
+//! the arguments into a [`Cli`], and the id-map options into map text.
+#![cfg_attr(not(test), allow(dead_code))]
+
+use crate::config::NsType;
+use crate::fmt::{Out, parse_dec, parse_int};
+use heapless::Vec;
+use linux_raw_sys::general as g;
+
+pub const USAGE: &str = "\
+Usage: nsexec [OPTIONS] [--] PROGRAM [ARGS...]
+Run PROGRAM in new or existing namespaces, optionally as its init.
+
+Create namespaces:
+  -U, --user          user         -p, --pid     pid
+  -m, --mount         mount        -u, --uts     uts
+  -i, --ipc           ipc          -n, --net     network
+  -C, --cgroup        cgroup       -T, --time    time
+Join namespaces:
+  -t, --target PID    every namespace of PID that differs from ours
+                      (with type flags: only those, joined instead of created)
+      --join TYPE=PATH  join the namespace at PATH (repeatable)
+User namespace mappings:
+  -r, --map-root-user        map root to the caller
+  -c, --map-current-user     map the caller to itself
+      --map-user=UID         map UID to the caller's uid
+      --map-group=GID        map GID to the caller's gid
+      --map-users=IN:OUT:COUNT|auto   map a range (repeatable; newuidmap)
+      --map-groups=IN:OUT:COUNT|auto  map a range (repeatable; newgidmap)
+      --setgroups=allow|deny
+Set-up:
+      --hostname NAME        set the hostname (needs --uts)
+      --mount-proc           mount a fresh /proc (implies --mount, needs --pid)
+      --monotonic SECS       CLOCK_MONOTONIC offset (needs --time)
+      --boottime SECS        CLOCK_BOOTTIME offset (needs --time)
+      --oom-score-adj N      -1000..1000
+      --no-new-privs         set no_new_privs for the program
+      --console-socket PATH  send a pty master to the unix socket at PATH
+      --kill-child[=SIG]     signal the program when nsexec dies (SIGKILL)
+Init:
+      --init                 stay as the program's parent: reap and forward
+      --init-group           forward signals to the program's process group
+      --remap-exit CODE      exit 0 when the program exits CODE (repeatable)
+      --pdeathsig SIG        signal nsexec itself when its parent dies
+Other:
+  -h, --help    -V, --version    --syscalls    --seccomp-profile
+";
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Action {
+    Run,
+    Help,
+    Version,
+    Syscalls,
+    SeccompProfile,
+}
+
+/// How one id map is to be built.
+// Ranges is large, but there is no heap to box it into and a Cli exists once.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum IdMapSpec {
+    None,
+    /// `0 <caller> 1`.
+    Root,
+    /// `<caller> <caller> 1`.
+    Current,
+    /// `<inner> <caller> 1`.
+    Single(u32),
+    /// `inner outer count` lines.
+    Ranges(Vec<(u32, u32, u32), 340>),
+    /// `0 <caller> 1` and `1 <start> <count>` from /etc/subuid or /etc/subgid.
+    Auto,
+}
+
+#[derive(Debug)]
+pub struct Cli<'a> {
+    pub action: Action,
+    /// Index in the arguments where the program starts.
+    pub payload: usize,
+    /// `CLONE_NEW*` flags of namespaces to create.
+    pub create: u32,
+    pub target: Option<i32>,
+    /// With `--target`: the types to join (0: every one that differs).
+    pub target_types: u32,
+    pub joins: Vec<(NsType, &'a [u8]), 8>,
+    pub uid_map: IdMapSpec,
+    pub gid_map: IdMapSpec,
+    pub setgroups: Option<bool>,
+    pub hostname: Option<&'a [u8]>,
+    pub mount_proc: bool,
+    pub monotonic: Option<i64>,
+    pub boottime: Option<i64>,
+    pub oom_score_adj: Option<&'a [u8]>,
+    pub kill_child: Option<u32>,
+    pub no_new_privs: bool,
+    pub console_socket: Option<&'a [u8]>,
+    pub init: bool,
+    pub init_group: bool,
+    pub remap_exit: Vec<u8, 16>,
+    pub pdeathsig: Option<u32>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum CliError<'a> {
+    UnknownOption(&'a [u8]),
+    MissingValue(&'a str),
+    BadValue(&'a str, &'a [u8]),
+    UnexpectedValue(&'a str),
+    Needs(&'a str, &'a str),
+    TooMany(&'a str),
+    NoProgram,
+    Alone(&'a str),
+    Twice(&'a str),
+}
+
+impl CliError<'_> {
+    pub fn describe(&self, o: &mut impl Out) {
+        match *self {
+            CliError::UnknownOption(opt) => {
+                o.str("unrecognized option '");
+                o.put(opt);
+                o.str("'");
+            }
+            CliError::MissingValue(opt) => {
+                o.str("option '");
+                o.str(opt);
+                o.str("' requires an argument");
+            }
+            CliError::BadValue(opt, v) => {
+                o.str("invalid value for '");
+                o.str(opt);
+                o.str("': '");
+                o.put(v);
+                o.str("'");
+            }
+            CliError::UnexpectedValue(opt) => {
+                o.str("option '");
+                o.str(opt);
+                o.str("' takes no argument");
+            }
+            CliError::Needs(opt, other) => {
+                o.str("option '");
+                o.str(opt);
+                o.str("' needs '");
+                o.str(other);
+                o.str("'");
+            }
+            CliError::TooMany(opt) => {
+                o.str("too many '");
+                o.str(opt);
+                o.str("' options");
+            }
+            CliError::NoProgram => o.str("no program given"),
+            CliError::Alone(opt) => {
+                o.str("option '");
+                o.str(opt);
+                o.str("' takes no other options");
+            }
+            CliError::Twice(what) => {
+                o.str(what);
+                o.str(" given twice");
+            }
+        }
+    }
+}
+
+/// The options, by long name; `short` is 0 for long-only ones.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Takes {
+    Nothing,
+    Value,
+    /// Only as `--opt=VALUE`.
+    Optional,
+}
+
+struct Opt {
+    long: &'static str,
+    short: u8,
+    takes: Takes,
+}
+
+const OPTS: &[Opt] = &[
+    Opt {
+        long: "user",
+        short: b'U',
+        takes: Takes::Nothing,
+    },
+    Opt {
+        long: "pid",
+        short: b'p',
+        takes: Takes::Nothing,
+    },
+    Opt {
+        long: "mount",
+        short: b'm',
+        takes: Takes::Nothing,
+    },
+    Opt {
+        long: "uts",
+        short: b'u',
+        takes: Takes::Nothing,
+    },
+    Opt {
+        long: "ipc",
+        short: b'i',
+        takes: Takes::Nothing,
+    },
+    Opt {
+        long: "net",
+        short: b'n',
+        takes: Takes::Nothing,
+    },
+    Opt {
+        long: "cgroup",
+        short: b'C',
+        takes: Takes::Nothing,
+    },
+    Opt {
+        long: "time",
+        short: b'T',
+        takes: Takes::Nothing,
+    },
+    Opt {
+        long: "target",
+        short: b't',
+        takes: Takes::Value,
+    },
+    Opt {
+        long: "join",
+        short: 0,
+        takes: Takes::Value,
+    },
+    Opt {
+        long: "map-root-user",
+        short: b'r',
+        takes: Takes::Nothing,
+    },
+    Opt {
+        long: "map-current-user",
+        short: b'c',
+        takes: Takes::Nothing,
+    },
+    Opt {
+        long: "map-user",
+        short: 0,
+        takes: Takes::Value,
+    },
+    Opt {
+        long: "map-group",
+        short: 0,
+        takes: Takes::Value,
+    },
+    Opt {
+        long: "map-users",
+        short: 0,
+        takes: Takes::Value,
+    },
+    Opt {
+        long: "map-groups",
+        short: 0,
+        takes: Takes::Value,
+    },
+    Opt {
+        long: "setgroups",
+        short: 0,
+        takes: Takes::Value,
+    },
+    Opt {
+        long: "hostname",
+        short: 0,
+        takes: Takes::Value,
+    },
+    Opt {
+        long: "mount-proc",
+        short: 0,
+        takes: Takes::Nothing,
+    },
+    Opt {
+        long: "monotonic",
+        short: 0,
+        takes: Takes::Value,
+    },
+    Opt {
+        long: "boottime",
+        short: 0,
+        takes: Takes::Value,
+    },
+    Opt {
+        long: "oom-score-adj",
+        short: 0,
+        takes: Takes::Value,
+    },
+    Opt {
+        long: "kill-child",
+        short: 0,
+        takes: Takes::Optional,
+    },
+    Opt {
+        long: "no-new-privs",
+        short: 0,
+        takes: Takes::Nothing,
+    },
+    Opt {
+        long: "console-socket",
+        short: 0,
+        takes: Takes::Value,
+    },
+    Opt {
+        long: "init",
+        short: 0,
+        takes: Takes::Nothing,
+    },
+    Opt {
+        long: "init-group",
+        short: 0,
+        takes: Takes::Nothing,
+    },
+    Opt {
+        long: "remap-exit",
+        short: 0,
+        takes: Takes::Value,
+    },
+    Opt {
+        long: "pdeathsig",
+        short: 0,
+        takes: Takes::Value,
+    },
+    Opt {
+        long: "help",
+        short: b'h',
+        takes: Takes::Nothing,
+    },
+    Opt {
+        long: "version",
+        short: b'V',
+        takes: Takes::Nothing,
+    },
+    Opt {
+        long: "syscalls",
+        short: 0,
+        takes: Takes::Nothing,
+    },
+    Opt {
+        long: "seccomp-profile",
+        short: 0,
+        takes: Takes::Nothing,
+    },
+];
+
+fn ns_flag(long: &str) -> Option<u32> {
+    Some(match long {
+        "user" => g::CLONE_NEWUSER,
+        "pid" => g::CLONE_NEWPID,
+        "mount" => g::CLONE_NEWNS,
+        "uts" => g::CLONE_NEWUTS,
+        "ipc" => g::CLONE_NEWIPC,
+        "net" => g::CLONE_NEWNET,
+        "cgroup" => g::CLONE_NEWCGROUP,
+        "time" => g::CLONE_NEWTIME,
+        _ => return None,
+    })
+}
+
+/// Parses the arguments after argv[0].
+pub fn parse<'a>(args: &[&'a [u8]]) -> Result<Cli<'a>, CliError<'a>> {
+    let mut cli = Cli {
+        action: Action::Run,
+        payload: args.len(),
+        create: 0,
+        target: None,
+        target_types: 0,
+        joins: Vec::new(),
+        uid_map: IdMapSpec::None,
+        gid_map: IdMapSpec::None,
+        setgroups: None,
+        hostname: None,
+        mount_proc: false,
+        monotonic: None,
+        boottime: None,
+        oom_score_adj: None,
+        kill_child: None,
+        no_new_privs: false,
+        console_socket: None,
+        init: false,
+        init_group: false,
+        remap_exit: Vec::new(),
+        pdeathsig: None,
+    };
+    let mut types = 0u32;
+    let mut options = 0usize;
+    let mut alone: Option<(&'static str, Action)> = None;
+    let mut i = 0;
+    while let Some(&arg) = args.get(i) {
+        i += 1;
+        if arg == b"--" {
+            cli.payload = i;
+            break;
+        }
+        if let Some(body) = arg.strip_prefix(b"--") {
+            let (name, inline) = match body.iter().position(|&c| c == b'=') {
+                Some(eq) => (body.get(..eq).unwrap_or(&[]), body.get(eq + 1..)),
+                None => (body, None),
+            };
+            let opt = OPTS
+                .iter()
+                .find(|o| o.long.as_bytes() == name)
+                .ok_or(CliError::UnknownOption(arg))?;
+            let value = match (opt.takes, inline) {
+                (Takes::Nothing, Some(_)) => return Err(CliError::UnexpectedValue(opt.long)),
+                (Takes::Nothing, None) | (Takes::Optional, None) => None,
+                (_, Some(v)) => Some(v),
+                (Takes::Value, None) => {
+                    let v = args
+                        .get(i)
+                        .copied()
+                        .ok_or(CliError::MissingValue(opt.long))?;
+                    i += 1;
+                    Some(v)
+                }
+            };
+            options += 1;
+            apply(&mut cli, &mut types, &mut alone, opt, value)?;
+        } else if let Some(shorts) = arg.strip_prefix(b"-").filter(|s| !s.is_empty()) {
+            let mut k = 0;
+            while let Some(&c) = shorts.get(k) {
+                k += 1;
+                let opt = OPTS
+                    .iter()
+                    .find(|o| o.short == c && c != 0)
+                    .ok_or(CliError::UnknownOption(arg))?;
+                let value = if opt.takes == Takes::Value {
+                    let rest = shorts.get(k..).unwrap_or(&[]);
+                    k = shorts.len();
+                    if rest.is_empty() {
+                        let v = args
+                            .get(i)
+                            .copied()
+                            .ok_or(CliError::MissingValue(opt.long))?;
+                        i += 1;
+                        Some(v)
+                    } else {
+                        Some(rest)
+                    }
+                } else {
+                    None
+                };
+                options += 1;
+                apply(&mut cli, &mut types, &mut alone, opt, value)?;
+            }
+        } else {
+            cli.payload = i - 1;
+            break;
+        }
+    }
+    if let Some((name, action)) = alone {
+        if options > 1 || cli.payload < args.len() {
+            return Err(CliError::Alone(name));
+        }
+        cli.action = action;
+        return Ok(cli);
+    }
+    if cli.payload >= args.len() {
+        return Err(CliError::NoProgram);
+    }
+    // Type flags create namespaces, or with --target choose which to join.
+    if cli.target.is_some() {
+        cli.target_types = types;
+    } else {
+        cli.create = types;
+    }
+    if cli.uid_map != IdMapSpec::None || cli.gid_map != IdMapSpec::None {
+        if cli.target_types & g::CLONE_NEWUSER != 0
+            || cli.joins.iter().any(|(t, _)| *t == NsType::User)
+        {
+            return Err(CliError::Needs(
+                "--map-*",
+                "a new user namespace, not a joined one",
+            ));
+        }
+        cli.create |= g::CLONE_NEWUSER;
+    }
+    if cli.mount_proc {
+        cli.create |= g::CLONE_NEWNS;
+        if cli.create & g::CLONE_NEWPID == 0 {
+            return Err(CliError::Needs("--mount-proc", "--pid"));
+        }
+    }
+    if cli.hostname.is_some() && cli.create & g::CLONE_NEWUTS == 0 {
+        return Err(CliError::Needs("--hostname", "--uts"));
+    }
+    if cli.monotonic.is_some() && cli.create & g::CLONE_NEWTIME == 0 {
+        return Err(CliError::Needs("--monotonic", "--time"));
+    }
+    if cli.boottime.is_some() && cli.create & g::CLONE_NEWTIME == 0 {
+        return Err(CliError::Needs("--boottime", "--time"));
+    }
+    if cli.setgroups.is_some() && cli.create & g::CLONE_NEWUSER == 0 {
+        return Err(CliError::Needs("--setgroups", "--user"));
+    }
+    if cli.init_group {
+        cli.init = true;
+    }
+    Ok(cli)
+}
+
+fn apply<'a>(
+    cli: &mut Cli<'a>,
+    types: &mut u32,
+    alone: &mut Option<(&'static str, Action)>,
+    opt: &'static Opt,
+    value: Option<&'a [u8]>,
+) -> Result<(), CliError<'a>> {
+    let name = opt.long;
+    let v = value.unwrap_or(&[]);
+    let bad = || CliError::BadValue(name, v);
+    if let Some(flag) = ns_flag(name) {
+        *types |= flag;
+        return Ok(());
+    }
+    match name {
+        "target" => {
+            if cli.target.is_some() {
+                return Err(CliError::Twice("--target"));
+            }
+            cli.target = Some(
+                parse_dec(v, i32::MAX as u64)
+                    .filter(|&p| p > 0)
+                    .ok_or_else(bad)? as i32,
+            );
+        }
+        "join" => {
+            let eq = v.iter().position(|&c| c == b'=').ok_or_else(bad)?;
+            let ns = NsType::from_name(v.get(..eq).unwrap_or(&[])).ok_or_else(bad)?;
+            let path = v.get(eq + 1..).filter(|p| !p.is_empty()).ok_or_else(bad)?;
+            if cli.joins.iter().any(|(t, _)| *t == ns) {
+                return Err(CliError::Twice("--join of one namespace type"));
+            }
+            cli.joins
+                .push((ns, path))
+                .map_err(|_| CliError::TooMany("--join"))?;
+        }
+        "map-root-user" => set_both(cli, IdMapSpec::Root),
+        "map-current-user" => set_both(cli, IdMapSpec::Current),
+        "map-user" => cli.uid_map = IdMapSpec::Single(id(v).ok_or_else(bad)?),
+        "map-group" => cli.gid_map = IdMapSpec::Single(id(v).ok_or_else(bad)?),
+        "map-users" => add_range(&mut cli.uid_map, v).map_err(|()| bad())?,
+        "map-groups" => add_range(&mut cli.gid_map, v).map_err(|()| bad())?,
+        "setgroups" => {
+            cli.setgroups = Some(match v {
+                b"allow" => true,
+                b"deny" => false,
+                _ => return Err(bad()),
+            })
+        }
+        "hostname" => {
+            cli.hostname = Some(v)
+                .filter(|h| !h.is_empty() && h.len() <= 64)
+                .map(Some)
+                .ok_or_else(bad)?
+        }
+        "mount-proc" => cli.mount_proc = true,
+        "monotonic" => cli.monotonic = Some(parse_int(v, i64::MIN + 1, i64::MAX).ok_or_else(bad)?),
+        "boottime" => cli.boottime = Some(parse_int(v, i64::MIN + 1, i64::MAX).ok_or_else(bad)?),
+        "oom-score-adj" => {
+            parse_int(v, -1000, 1000).ok_or_else(bad)?;
+            cli.oom_score_adj = Some(v);
+        }
+        "kill-child" => {
+            cli.kill_child = Some(match value {
+                None => g::SIGKILL,
+                Some(s) => signal_number(s).ok_or_else(bad)?,
+            })
+        }
+        "no-new-privs" => cli.no_new_privs = true,
+        "console-socket" => {
+            cli.console_socket = Some(v)
+                .filter(|p| !p.is_empty())
+                .map(Some)
+                .ok_or_else(bad)?
+        }
+        "init" => cli.init = true,
+        "init-group" => cli.init_group = true,
+        "remap-exit" => {
+            let code = parse_dec(v, 255).ok_or_else(bad)? as u8;
+            cli.remap_exit
+                .push(code)
+                .map_err(|_| CliError::TooMany("--remap-exit"))?;
+        }
+        "pdeathsig" => cli.pdeathsig = Some(signal_number(v).ok_or_else(bad)?),
+        "help" => *alone = Some(("--help", Action::Help)),
+        "version" => *alone = Some(("--version", Action::Version)),
+        "syscalls" => *alone = Some(("--syscalls", Action::Syscalls)),
+        "seccomp-profile" => *alone = Some(("--seccomp-profile", Action::SeccompProfile)),
+        _ => return Err(CliError::UnknownOption(name.as_bytes())),
+    }
+    Ok(())
+}
+
+fn set_both(cli: &mut Cli<'_>, spec: IdMapSpec) {
+    cli.gid_map = spec.clone();
+    cli.uid_map = spec;
+}
+
+fn id(v: &[u8]) -> Option<u32> {
+    parse_dec(v, u64::from(u32::MAX - 1)).map(|x| x as u32)
+}
+
+fn add_range(spec: &mut IdMapSpec, v: &[u8]) -> Result<(), ()> {
+    if v == b"auto" {
+        *spec = IdMapSpec::Auto;
+        return Ok(());
+    }
+    let mut f = v.split(|&c| c == b':').map(id);
+    let (Some(Some(inner)), Some(Some(outer)), Some(Some(count)), None) =
+        (f.next(), f.next(), f.next(), f.next())
+    else {
+        return Err(());
+    };
+    if count == 0 {
+        return Err(());
+    }
+    if !matches!(spec, IdMapSpec::Ranges(_)) {
+        *spec = IdMapSpec::Ranges(Vec::new());
+    }
+    match spec {
+        IdMapSpec::Ranges(r) => r.push((inner, outer, count)).map_err(|_| ()),
+        _ => Err(()),
+    }
+}
+
+/// Writes the `/proc/PID/uid_map` text for `spec`; `caller` is the caller's
+/// uid (or gid), `auto` its subordinate range.
+pub fn write_map(
+    spec: &IdMapSpec,
+    caller: u32,
+    auto: Option<(u32, u32)>,
+    out: &mut impl Out,
+) -> Result<(), CliError<'static>> {
+    let line = |o: &mut dyn FnMut(u32, u32, u32), a, b, c| o(a, b, c);
+    let mut put = |inner: u32, outer: u32, count: u32| {
+        out.dec(inner.into());
+        out.put(b" ");
+        out.dec(outer.into());
+        out.put(b" ");
+        out.dec(count.into());
+        out.put(b"\n");
+    };
+    match spec {
+        IdMapSpec::None => {}
+        IdMapSpec::Root => line(&mut put, 0, caller, 1),
+        IdMapSpec::Current => line(&mut put, caller, caller, 1),
+        IdMapSpec::Single(inner) => line(&mut put, *inner, caller, 1),
+        IdMapSpec::Ranges(r) => {
+            for &(a, b, c) in r.iter() {
+                put(a, b, c);
+            }
+        }
+        IdMapSpec::Auto => {
+            let (start, count) = auto.ok_or(CliError::Needs(
+                "auto",
+                "an entry in /etc/subuid and /etc/subgid",
+            ))?;
+            put(0, caller, 1);
+            put(1, start, count);
+        }
+    }
+    Ok(())
+}
+
+/// The `start:count` of the first `/etc/subuid`-style line for `name` or `id`.
+pub fn subid_range(file: &[u8], name: &[u8], id: u32) -> Option<(u32, u32)> {
+    let mut id_text = [0u8; 10];
+    let id_text = decimal(id, &mut id_text);
+    file.split(|&c| c == b'\n').find_map(|line| {
+        let mut f = line.split(|&c| c == b':');
+        let owner = f.next()?;
+        if owner != id_text && (name.is_empty() || owner != name) {
+            return None;
+        }
+        let start = parse_dec(f.next()?, u64::from(u32::MAX))? as u32;
+        let count = parse_dec(f.next()?, u64::from(u32::MAX))? as u32;
+        Some((start, count)).filter(|_| count > 0)
+    })
+}
+
+fn decimal(mut v: u32, buf: &mut [u8; 10]) -> &[u8] {
+    let mut n = 0;
+    for slot in buf.iter_mut().rev() {
+        *slot = b'0' + (v % 10) as u8;
+        v /= 10;
+        n += 1;
+        if v == 0 {
+            break;
+        }
+    }
+    buf.get(buf.len() - n..).unwrap_or(&[])
+}
+
+/// The login name of `uid` in `/etc/passwd`-style text.
+pub fn user_name(passwd: &[u8], uid: u32) -> Option<&[u8]> {
+    passwd.split(|&c| c == b'\n').find_map(|line| {
+        let mut f = line.split(|&c| c == b':');
+        let name = f.next()?;
+        let _password = f.next()?;
+        (parse_dec(f.next()?, u64::from(u32::MAX))? == u64::from(uid)).then_some(name)
+    })
+}
+
+/// Signal names (with or without `SIG`) and numbers. `RTMIN` is 34, as
+/// glibc (and so util-linux) counts, since glibc keeps 32 and 33.
+pub fn signal_number(s: &[u8]) -> Option<u32> {
+    const NAMES: [&[u8]; 31] = [
+        b"HUP", b"INT", b"QUIT", b"ILL", b"TRAP", b"ABRT", b"BUS", b"FPE", b"KILL", b"USR1",
+        b"SEGV", b"USR2", b"PIPE", b"ALRM", b"TERM", b"STKFLT", b"CHLD", b"CONT", b"STOP", b"TSTP",
+        b"TTIN", b"TTOU", b"URG", b"XCPU", b"XFSZ", b"VTALRM", b"PROF", b"WINCH", b"IO", b"PWR",
+        b"SYS",
+    ];
+    const RTMIN: u32 = 34;
+    const RTMAX: u32 = 64;
+    if let Some(n) = parse_dec(s, 64) {
+        return (n >= 1).then_some(n as u32);
+    }
+    let name = s.strip_prefix(b"SIG").unwrap_or(s);
+    if let Some(i) = NAMES.iter().position(|n| *n == name) {
+        return Some(i as u32 + 1);
+    }
+    let rt = |rest: &[u8], base: u32, up: bool| -> Option<u32> {
+        if rest.is_empty() {
+            return Some(base);
+        }
+        let sign = if up { b'+' } else { b'-' };
+        let n = parse_dec(rest.strip_prefix(&[sign])?, 30)? as u32;
+        let v = if up {
+            base.checked_add(n)?
+        } else {
+            base.checked_sub(n)?
+        };
+        (RTMIN..=RTMAX).contains(&v).then_some(v)
+    };
+    if let Some(rest) = name.strip_prefix(b"RTMIN") {
+        return rt(rest, RTMIN, true);
+    }
+    if let Some(rest) = name.strip_prefix(b"RTMAX") {
+        return rt(rest, RTMAX, false);
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p<'a>(args: &[&'a str]) -> Result<Cli<'a>, CliError<'a>> {
+        let v: std::vec::Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+        parse(&v).map(|c| c)
+    }
+
+    #[test]
+    fn short_flags_bundle_and_create() {
+        let c = p(&["-Urpm", "-uin", "true"]).unwrap();
+        let want = g::CLONE_NEWUSER
+            | g::CLONE_NEWPID
+            | g::CLONE_NEWNS
+            | g::CLONE_NEWUTS
+            | g::CLONE_NEWIPC
+            | g::CLONE_NEWNET;
+        assert_eq!(c.create, want);
+        assert_eq!(c.uid_map, IdMapSpec::Root);
+        assert_eq!(c.payload, 2);
+    }
+
+    #[test]
+    fn options_stop_at_the_program_or_double_dash() {
+        let c = p(&["-n", "ls", "-l", "--pid"]).unwrap();
+        assert_eq!(c.create, g::CLONE_NEWNET);
+        assert_eq!(c.payload, 1);
+        let c = p(&["-n", "--", "-weird-name"]).unwrap();
+        assert_eq!(c.payload, 2);
+    }
+
+    #[test]
+    fn values_attach_in_every_form() {
+        let c = p(&["-t", "12", "-p", "x"]).unwrap();
+        assert_eq!(
+            (c.target, c.target_types, c.create),
+            (Some(12), g::CLONE_NEWPID, 0)
+        );
+        let c = p(&["-t12", "x"]).unwrap();
+        assert_eq!(c.target, Some(12));
+        let c = p(&["--target=12", "x"]).unwrap();
+        assert_eq!(c.target, Some(12));
+        let c = p(&["--target", "12", "x"]).unwrap();
+        assert_eq!(c.target, Some(12));
+    }
+
+    #[test]
+    fn map_ranges_accumulate() {
+        let c = p(&[
+            "--map-users=0:100000:1000",
+            "--map-users",
+            "1000:200000:10",
+            "--map-groups=auto",
+            "x",
+        ])
+        .unwrap();
+        assert_eq!(
+            c.uid_map,
+            IdMapSpec::Ranges(Vec::from_slice(&[(0, 100000, 1000), (1000, 200000, 10)]).unwrap())
+        );
+        assert_eq!(c.gid_map, IdMapSpec::Auto);
+        assert_ne!(
+            c.create & g::CLONE_NEWUSER,
+            0,
+            "mapping implies a user namespace"
+        );
+        let mut out = std::vec::Vec::new();
+        write_map(&c.uid_map, 1000, None, &mut out).unwrap();
+        assert_eq!(out, b"0 100000 1000\n1000 200000 10\n");
+        out.clear();
+        write_map(&c.gid_map, 1000, Some((100000, 65536)), &mut out).unwrap();
+        assert_eq!(out, b"0 1000 1\n1 100000 65536\n");
+    }
+
+    #[test]
+    fn single_maps_use_the_caller() {
+        let mut out = std::vec::Vec::new();
+        write_map(&IdMapSpec::Root, 1000, None, &mut out).unwrap();
+        write_map(&IdMapSpec::Current, 1000, None, &mut out).unwrap();
+        write_map(&IdMapSpec::Single(7), 1000, None, &mut out).unwrap();
+        assert_eq!(out, b"0 1000 1\n1000 1000 1\n7 1000 1\n");
+    }
+
+    #[test]
+    fn contradictions_are_refused() {
+        assert_eq!(
+            p(&["--boottime", "5", "x"]).unwrap_err(),
+            CliError::Needs("--boottime", "--time")
+        );
+        assert_eq!(
+            p(&["--monotonic=5", "x"]).unwrap_err(),
+            CliError::Needs("--monotonic", "--time")
+        );
+        assert_eq!(
+            p(&["--hostname", "h", "x"]).unwrap_err(),
+            CliError::Needs("--hostname", "--uts")
+        );
+        assert_eq!(
+            p(&["--mount-proc", "x"]).unwrap_err(),
+            CliError::Needs("--mount-proc", "--pid")
+        );
+        assert_eq!(
+            p(&["--setgroups=deny", "x"]).unwrap_err(),
+            CliError::Needs("--setgroups", "--user")
+        );
+        assert!(matches!(
+            p(&["-t", "1", "-U", "-r", "x"]),
+            Err(CliError::Needs(..))
+        ));
+    }
+
+    #[test]
+    fn bad_command_lines_are_named() {
+        assert_eq!(
+            p(&["--frobnicate", "x"]).unwrap_err(),
+            CliError::UnknownOption(b"--frobnicate")
+        );
+        assert_eq!(p(&["-Z", "x"]).unwrap_err(), CliError::UnknownOption(b"-Z"));
+        assert_eq!(
+            p(&["--target"]).unwrap_err(),
+            CliError::MissingValue("target")
+        );
+        assert_eq!(p(&["-t"]).unwrap_err(), CliError::MissingValue("target"));
+        assert_eq!(
+            p(&["--target=abc", "x"]).unwrap_err(),
+            CliError::BadValue("target", b"abc")
+        );
+        assert_eq!(
+            p(&["--pid=1", "x"]).unwrap_err(),
+            CliError::UnexpectedValue("pid")
+        );
+        assert_eq!(p(&["-U"]).unwrap_err(), CliError::NoProgram);
+        assert_eq!(p(&[]).unwrap_err(), CliError::NoProgram);
+        assert_eq!(
+            p(&["--oom-score-adj", "1001", "x"]).unwrap_err(),
+            CliError::BadValue("oom-score-adj", b"1001")
+        );
+        assert_eq!(
+            p(&["--join", "bogus=/x", "y"]).unwrap_err(),
+            CliError::BadValue("join", b"bogus=/x")
+        );
+        assert_eq!(
+            p(&["--remap-exit", "256", "y"]).unwrap_err(),
+            CliError::BadValue("remap-exit", b"256")
+        );
+        assert_eq!(p(&["--help", "-U"]).unwrap_err(), CliError::Alone("--help"));
+        let mut text = std::vec::Vec::new();
+        CliError::UnknownOption(b"--frobnicate").describe(&mut text);
+        assert_eq!(text, b"unrecognized option '--frobnicate'");
+    }
+
+    #[test]
+    fn standalone_actions() {
+        assert_eq!(p(&["--syscalls"]).unwrap().action, Action::Syscalls);
+        assert_eq!(
+            p(&["--seccomp-profile"]).unwrap().action,
+            Action::SeccompProfile
+        );
+        assert_eq!(p(&["-h"]).unwrap().action, Action::Help);
+        assert_eq!(p(&["-V"]).unwrap().action, Action::Version);
+    }
+
+    #[test]
+    fn init_options() {
+        let c = p(&[
+            "--init-group",
+            "--remap-exit",
+            "143",
+            "--remap-exit=2",
+            "--pdeathsig",
+            "TERM",
+            "--kill-child",
+            "app",
+        ])
+        .unwrap();
+        assert!(c.init && c.init_group);
+        assert_eq!(&c.remap_exit[..], &[143, 2]);
+        assert_eq!(c.pdeathsig, Some(15));
+        assert_eq!(c.kill_child, Some(9));
+        assert_eq!(
+            p(&["--kill-child=SIGUSR1", "app"]).unwrap().kill_child,
+            Some(10)
+        );
+        assert!(
+            p(&["--init", "--no-new-privs", "--console-socket", "/s", "app"])
+                .unwrap()
+                .no_new_privs
+        );
+    }
+
+    #[test]
+    fn joins_and_time() {
+        let c = p(&[
+            "--join",
+            "net=/proc/1/ns/net",
+            "--join=uts=/x",
+            "-T",
+            "--monotonic",
+            "-5",
+            "--boottime=7",
+            "a",
+        ])
+        .unwrap();
+        assert_eq!(
+            &c.joins[..],
+            &[
+                (NsType::Net, &b"/proc/1/ns/net"[..]),
+                (NsType::Uts, &b"/x"[..])
+            ]
+        );
+        assert_eq!((c.monotonic, c.boottime), (Some(-5), Some(7)));
+        assert_eq!(c.create, g::CLONE_NEWTIME);
+        assert!(matches!(
+            p(&["--join", "net=/a", "--join", "net=/b", "x"]),
+            Err(CliError::Twice(_))
+        ));
+    }
+
+    #[test]
+    fn signal_names() {
+        assert_eq!(signal_number(b"TERM"), Some(15));
+        assert_eq!(signal_number(b"SIGKILL"), Some(9));
+        assert_eq!(signal_number(b"WINCH"), Some(28));
+        assert_eq!(signal_number(b"SYS"), Some(31));
+        assert_eq!(signal_number(b"RTMIN"), Some(34));
+        assert_eq!(signal_number(b"RTMIN+3"), Some(37));
+        assert_eq!(signal_number(b"RTMAX-1"), Some(63));
+        assert_eq!(signal_number(b"64"), Some(64));
+        assert_eq!(signal_number(b"0"), None);
+        assert_eq!(signal_number(b"65"), None);
+        assert_eq!(signal_number(b"term"), None);
+    }
+
+    #[test]
+    fn subid_and_passwd_lookup() {
+        let sub = b"alice:100000:65536\n1001:200000:1000\nbob:300000:0\n";
+        assert_eq!(subid_range(sub, b"alice", 1000), Some((100000, 65536)));
+        assert_eq!(subid_range(sub, b"carol", 1001), Some((200000, 1000)));
+        assert_eq!(subid_range(sub, b"bob", 7), None);
+        let passwd = b"root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n";
+        assert_eq!(user_name(passwd, 1000), Some(&b"alice"[..]));
+        assert_eq!(user_name(passwd, 5), None);
+    }
+}

@@ -1,0 +1,526 @@
+//! The command-line mode: turns `cli::Cli` into the same `Config` the
+//! bootstrap message gives, enters the namespaces with the same engine, and
+//! runs the payload in the foreground or as its init.
+
+use crate::cli::{self, Action, Cli, IdMapSpec};
+use crate::config::{Config, NsPath, NsType};
+use crate::errno::Errno;
+use crate::exec;
+use crate::fmt::{Out, Text};
+use crate::init::{self, Supervise};
+use crate::log::{self, Fail, failed};
+use crate::namespaces::{self, Mapper};
+use crate::rt::Process;
+use crate::sync;
+use crate::sys::{self, ExitStatus, OwnedFd, Pid, SigSet};
+use heapless::Vec;
+use linux_raw_sys::general as g;
+
+/// Most arguments nsexec looks at (the payload's are not counted: they are
+/// passed through untouched).
+const MAX_ARGS: usize = 4096;
+
+pub fn run(p: &Process) -> i32 {
+    let mut args: Vec<&[u8], MAX_ARGS> = Vec::new();
+    for i in 1..p.argv.len() {
+        if args.push(p.arg(i).unwrap_or(b"")).is_err() {
+            return usage_error(|t| t.str("too many arguments"));
+        }
+    }
+    let cli = match cli::parse(&args) {
+        Ok(c) => c,
+        Err(e) => return usage_error(|t| e.describe(t)),
+    };
+    match cli.action {
+        Action::Help => print(cli::USAGE.as_bytes()),
+        Action::Version => print(concat!("nsexec ", env!("CARGO_PKG_VERSION"), "\n").as_bytes()),
+        Action::Syscalls => crate::print_syscalls(),
+        Action::SeccompProfile => crate::seccomp::print_profile(),
+        Action::Run => match execute(p, &cli) {
+            Ok(code) => code,
+            Err(f) => log::report(f),
+        },
+    }
+}
+
+fn print(b: &[u8]) -> i32 {
+    if sys::write_all(1, b).is_ok() { 0 } else { 1 }
+}
+
+fn usage_error(f: impl FnOnce(&mut Text<700>)) -> i32 {
+    let mut t: Text<700> = Text::new();
+    t.str("nsexec: ");
+    f(&mut t);
+    t.str("\nTry 'nsexec --help' for more information.\n");
+    let _ = sys::write_all(2, t.as_bytes());
+    125
+}
+
+/// Text the `Config` borrows: the command line gives numbers and names, the
+/// engine wants `/proc` file contents and paths.
+struct Storage {
+    uid_map: Text<{ 340 * 34 }>,
+    gid_map: Text<{ 340 * 34 }>,
+    ns_paths: [Text<40>; 8],
+    time: Text<96>,
+    oom: Text<16>,
+}
+
+impl Storage {
+    fn new() -> Storage {
+        Storage {
+            uid_map: Text::new(),
+            gid_map: Text::new(),
+            ns_paths: [const { Text::new() }; 8],
+            time: Text::new(),
+            oom: Text::new(),
+        }
+    }
+}
+
+fn execute(p: &Process, cli: &Cli<'_>) -> Result<i32, Fail> {
+    let mut st = Storage::new();
+    let uid = sys::getuid();
+    let gid = sys::getgid();
+    let mut cfg = build_config(cli, &mut st, uid, gid)?;
+    let creates_user = cfg.clone_flags & g::CLONE_NEWUSER != 0;
+    let itself = creates_user && self_mappable(&cfg, uid, gid, cli.setgroups);
+    if itself {
+        // The kernel lets the namespace's creator write one line of its own
+        // ids, and the gid map only once setgroups is denied.
+        cfg.rootless_euid = true;
+        cfg.setgroups = false;
+    }
+    if !cfg.ns_paths.is_empty() {
+        crate::hardening::reexec_for_join(p)?;
+    }
+    if let Some(sig) = cli.pdeathsig {
+        sys::set_pdeathsig(sig).map_err(failed("prctl(PR_SET_PDEATHSIG)", b""))?;
+    }
+    if let Some(oom) = cfg.oom_score_adj {
+        namespaces::write_oom_score_adj(oom)?;
+    }
+    if creates_user && !itself {
+        enter_with_helper(&cfg)?;
+    } else {
+        namespaces::enter(&cfg, Mapper::Itself)?;
+    }
+    if creates_user {
+        finish_user_namespace(&cfg)?;
+    }
+    if cfg.clone_flags & g::CLONE_NEWNS != 0 {
+        // As unshare(1) does: mounts made inside must not leak back out.
+        sys::mount(b"none", b"/", b"", g::MS_REC | g::MS_PRIVATE)
+            .map_err(failed("mount / MS_REC|MS_PRIVATE", b""))?;
+    }
+    if let Some(name) = cli.hostname {
+        sys::sethostname(name).map_err(failed("sethostname", name))?;
+    }
+    let console = match cli.console_socket {
+        Some(path) => Some(open_console(path)?),
+        None => None,
+    };
+    let in_new_pidns =
+        cfg.clone_flags & g::CLONE_NEWPID != 0 || cfg.joined_flags() & g::CLONE_NEWPID != 0;
+    let needs_child = in_new_pidns || cli.init || cli.kill_child.is_some() || console.is_some();
+    let payload = Payload {
+        p,
+        cli,
+        console: console.as_ref().map(|c| c.raw()),
+        old_mask: 0,
+    };
+    if !needs_child {
+        return Err(payload.exec());
+    }
+    let old_mask = init::block_signals()?;
+    let payload = Payload {
+        old_mask,
+        ..payload
+    };
+    if cli.init && !in_new_pidns {
+        sys::prctl(linux_raw_sys::prctl::PR_SET_CHILD_SUBREAPER, 1)
+            .map_err(failed("prctl(PR_SET_CHILD_SUBREAPER)", b""))?;
+    }
+    let me = sys::getpid();
+    let child = sys::spawn(0, || child_main(&payload, me, in_new_pidns))
+        .map_err(failed("clone of the payload", b""))?;
+    drop(console);
+    let group = cli.init_group && cli.init && !in_new_pidns;
+    let status = init::supervise(&Supervise { child, group })?;
+    Ok(exit_code(cli, status))
+}
+
+fn exit_code(cli: &Cli<'_>, status: ExitStatus) -> i32 {
+    let code = status.code();
+    if cli.remap_exit.iter().any(|&c| i32::from(c) == code) {
+        0
+    } else {
+        code
+    }
+}
+
+/// Fills `st` and returns the configuration the command line asks for.
+fn build_config<'s>(
+    cli: &Cli<'s>,
+    st: &'s mut Storage,
+    uid: u32,
+    gid: u32,
+) -> Result<Config<'s>, Fail> {
+    let Storage {
+        uid_map,
+        gid_map,
+        ns_paths,
+        time,
+        oom,
+    } = st;
+    let mut cfg = Config {
+        clone_flags: cli.create,
+        ..Config::default()
+    };
+    for &(ns, path) in cli.joins.iter() {
+        push_path(&mut cfg, ns, path)?;
+    }
+    if let Some(pid) = cli.target {
+        resolve_target(&mut cfg, pid, cli.target_types, ns_paths)?;
+    }
+    if cfg.clone_flags & g::CLONE_NEWUSER != 0 {
+        let (subuid, subgid) =
+            if matches!(cli.uid_map, IdMapSpec::Auto) || matches!(cli.gid_map, IdMapSpec::Auto) {
+                subordinate_ranges(uid)?
+            } else {
+                (None, None)
+            };
+        if !matches!(cli.uid_map, IdMapSpec::None) {
+            cli::write_map(&cli.uid_map, uid, subuid, uid_map).map_err(|e| cli_fail(&e))?;
+            cfg.uid_map = Some(uid_map.bytes());
+        }
+        if !matches!(cli.gid_map, IdMapSpec::None) {
+            cli::write_map(&cli.gid_map, gid, subgid, gid_map).map_err(|e| cli_fail(&e))?;
+            cfg.gid_map = Some(gid_map.bytes());
+        }
+        cfg.setgroups = cli.setgroups.unwrap_or(true);
+        cfg.rootless_euid = uid != 0;
+        if uid != 0 {
+            cfg.uidmap_path = Some(b"/usr/bin/newuidmap");
+            cfg.gidmap_path = Some(b"/usr/bin/newgidmap");
+        }
+    }
+    if cli.monotonic.is_some() || cli.boottime.is_some() {
+        for (name, v) in [("monotonic", cli.monotonic), ("boottime", cli.boottime)] {
+            if let Some(secs) = v {
+                time.str(name);
+                time.put(b" ");
+                time.int(secs);
+                time.put(b" 0\n");
+            }
+        }
+        cfg.time_offsets = Some(time.bytes());
+    }
+    if let Some(v) = cli.oom_score_adj {
+        oom.put(v);
+        cfg.oom_score_adj = Some(oom.bytes());
+    }
+    Ok(cfg)
+}
+
+fn cli_fail(e: &cli::CliError) -> Fail {
+    let mut f = Fail::new("");
+    e.describe(f.text());
+    f
+}
+
+fn push_path<'s>(cfg: &mut Config<'s>, ns: NsType, path: &'s [u8]) -> Result<(), Fail> {
+    if cfg.ns_paths.iter().any(|p| p.ns == ns) {
+        let mut f = Fail::new("namespace given twice:");
+        f.text().put(b" ");
+        f.text().str(ns.name());
+        return Err(f);
+    }
+    cfg.ns_paths
+        .push(NsPath { ns, path })
+        .map_err(|_| Fail::new("too many namespaces to join"))
+}
+
+/// Adds `/proc/PID/ns/<type>` for each type asked for (or, with none asked,
+/// each that differs from ours), like `nsenter -a`.
+fn resolve_target<'s>(
+    cfg: &mut Config<'s>,
+    pid: i32,
+    types: u32,
+    paths: &'s mut [Text<40>; 8],
+) -> Result<(), Fail> {
+    let mut pid_ns = namespaces::proc_path(pid, "ns/pid");
+    let mut link = [0u8; 64];
+    if sys::readlink(pid_ns.as_bytes(), &mut link).is_err() {
+        let mut f = Fail::new("no such process:");
+        f.text().put(b" ");
+        f.text().int(i64::from(pid));
+        return Err(f);
+    }
+    for (t, slot) in NsType::ALL.into_iter().zip(paths.iter_mut()) {
+        if types != 0 && types & t.flag() == 0 {
+            continue;
+        }
+        slot.clear();
+        slot.put(b"/proc/");
+        slot.int(i64::from(pid));
+        slot.put(b"/ns/");
+        slot.str(t.name());
+        let mut theirs = [0u8; 64];
+        let mut ours = [0u8; 64];
+        let their_link = match sys::readlink(slot.bytes(), &mut theirs) {
+            Ok(l) => l,
+            // An older kernel without this namespace type: nothing to join.
+            Err(Errno::ENOENT) if types == 0 => continue,
+            Err(e) => return Err(Fail::new("read of").on(slot.bytes()).errno(e)),
+        };
+        let own = namespaces::proc_path(0, "ns/");
+        let mut own_path: Text<40> = Text::new();
+        own_path.put(own.bytes());
+        own_path.str(t.name());
+        let same = sys::readlink(own_path.bytes(), &mut ours).is_ok_and(|l| l == their_link);
+        // Joining our own user namespace is refused by the kernel; joining
+        // any other namespace we are already in is pointless.
+        if same && (types == 0 || t == NsType::User) {
+            continue;
+        }
+        let path: &'s [u8] = slot.bytes();
+        push_path(cfg, t, path)?;
+    }
+    Ok(())
+}
+
+/// A subordinate id range: start and count.
+type Range = (u32, u32);
+
+/// The caller's ranges from /etc/subuid and /etc/subgid (by name or uid).
+fn subordinate_ranges(uid: u32) -> Result<(Option<Range>, Option<Range>), Fail> {
+    let mut passwd = [0u8; 16 * 1024];
+    let passwd = read_file(b"/etc/passwd", &mut passwd)?;
+    let name = cli::user_name(passwd, uid).unwrap_or(b"");
+    let mut buf = [0u8; 16 * 1024];
+    let subuid = cli::subid_range(read_file(b"/etc/subuid", &mut buf)?, name, uid);
+    let subgid = cli::subid_range(read_file(b"/etc/subgid", &mut buf)?, name, uid);
+    if subuid.is_none() || subgid.is_none() {
+        return Err(Fail::new(
+            "no subordinate id range for this user in /etc/subuid and /etc/subgid",
+        ));
+    }
+    Ok((subuid, subgid))
+}
+
+fn read_file<'b>(path: &[u8], buf: &'b mut [u8]) -> Result<&'b [u8], Fail> {
+    let fd = sys::open(path, g::O_RDONLY).map_err(failed("open", path))?;
+    let mut got = 0;
+    loop {
+        let rest = buf.get_mut(got..).unwrap_or(&mut []);
+        if rest.is_empty() {
+            return Err(Fail::new("file too large for nsexec's buffer:").on(path));
+        }
+        match sys::read(fd.raw(), rest) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(Errno::EINTR) => {}
+            Err(e) => return Err(Fail::new("read of").on(path).errno(e)),
+        }
+    }
+    Ok(buf.get(..got).unwrap_or(&[]))
+}
+
+/// A single line mapping the caller's own id: the new namespace's creator
+/// may write that itself.
+fn self_mappable(cfg: &Config<'_>, uid: u32, gid: u32, setgroups: Option<bool>) -> bool {
+    fn single_own(map: Option<&[u8]>, id: u32) -> bool {
+        let Some(map) = map else { return true };
+        let mut lines = map.split(|&c| c == b'\n').filter(|l| !l.is_empty());
+        let (Some(line), None) = (lines.next(), lines.next()) else {
+            return false;
+        };
+        let mut f = line.split(|&c| c == b' ').filter(|x| !x.is_empty());
+        let (_, outer, count) = (f.next(), f.next(), f.next());
+        outer.and_then(|o| crate::fmt::parse_dec(o, u64::from(u32::MAX))) == Some(u64::from(id))
+            && count.and_then(|c| crate::fmt::parse_dec(c, u64::from(u32::MAX))) == Some(1)
+    }
+    setgroups != Some(true) && single_own(cfg.uid_map, uid) && single_own(cfg.gid_map, gid)
+}
+
+/// Maps the new user namespace from a helper that stays outside it.
+fn enter_with_helper(cfg: &Config<'_>) -> Result<(), Fail> {
+    let (ours, theirs) =
+        sys::socketpair().map_err(failed("socketpair for the mapping helper", b""))?;
+    let me = sys::getpid();
+    let helper_fd = theirs.raw();
+    let ours_fd = ours.raw();
+    let helper = sys::spawn(0, || {
+        let _ = sys::close(ours_fd);
+        serve_mappings(helper_fd, me, cfg)
+    })
+    .map_err(failed("clone of the mapping helper", b""))?;
+    drop(theirs);
+    let entered = namespaces::enter(cfg, Mapper::Outside(ours.raw()));
+    drop(ours);
+    let helped = sys::wait_for(helper);
+    entered?;
+    match helped {
+        Ok(ExitStatus::Exited(0)) => Ok(()),
+        Ok(_) => Err(Fail::new("the mapping helper failed")),
+        Err(e) => Err(Fail::new("wait4 for the mapping helper").errno(e)),
+    }
+}
+
+fn serve_mappings(fd: sys::RawFd, target: Pid, cfg: &Config<'_>) -> i32 {
+    loop {
+        let msg = match sync::recv(fd) {
+            Ok(m) => m,
+            Err(sync::RecvError::Closed) => return 0,
+            Err(_) => return 1,
+        };
+        match namespaces::answer(fd, msg, target, cfg) {
+            Ok(true) => {}
+            Ok(false) => return 1,
+            Err(f) => return log::report(f),
+        }
+    }
+}
+
+/// After the maps: become root inside where root is mapped, and drop the
+/// supplementary groups when setgroups is allowed.
+fn finish_user_namespace(cfg: &Config<'_>) -> Result<(), Fail> {
+    if maps_inner_zero(cfg.gid_map) {
+        sys::setresgid(0, 0, 0).map_err(failed("setresgid(0, 0, 0)", b""))?;
+    }
+    if cfg.setgroups && !cfg.rootless_euid {
+        sys::clear_groups().map_err(failed("setgroups(0, NULL)", b""))?;
+    }
+    Ok(())
+}
+
+fn maps_inner_zero(map: Option<&[u8]>) -> bool {
+    map.is_some_and(|m| {
+        m.split(|&c| c == b'\n').any(|l| {
+            let mut f = l.split(|&c| c == b' ').filter(|x| !x.is_empty());
+            let inner = f
+                .next()
+                .and_then(|i| crate::fmt::parse_dec(i, u64::from(u32::MAX)));
+            let count = f
+                .nth(1)
+                .and_then(|c| crate::fmt::parse_dec(c, u64::from(u32::MAX)));
+            matches!((inner, count), (Some(0), Some(n)) if n > 0)
+        })
+    })
+}
+
+/// Opens a pty master inside the namespaces and sends it, with the slave's
+/// path as the data, to the unix socket at `path`.
+fn open_console(path: &[u8]) -> Result<OwnedFd, Fail> {
+    let master =
+        sys::open(b"/dev/ptmx", g::O_RDWR | g::O_NOCTTY).map_err(failed("open", b"/dev/ptmx"))?;
+    let n = sys::pty_unlock(master.raw()).map_err(failed("ioctl(TIOCSPTLCK/TIOCGPTN)", b""))?;
+    let mut name: Text<32> = Text::new();
+    name.str("/dev/pts/");
+    name.dec(u64::from(n));
+    let sock = sys::socket_unix_stream().map_err(failed("socket", b""))?;
+    sys::connect_unix(sock.raw(), path).map_err(failed("connect to the console socket", path))?;
+    sys::send_fd(sock.raw(), name.bytes(), master.raw())
+        .map_err(failed("sendmsg of the pty master to", path))?;
+    Ok(master)
+}
+
+struct Payload<'p, 'c> {
+    p: &'p Process,
+    cli: &'c Cli<'c>,
+    console: Option<sys::RawFd>,
+    old_mask: SigSet,
+}
+
+impl Payload<'_, '_> {
+    fn argv_start(&self) -> usize {
+        self.cli.payload + 1
+    }
+
+    /// Last steps in the payload's own process, then exec. Returns the failure.
+    fn exec(&self) -> Fail {
+        if self.cli.no_new_privs {
+            if let Err(e) = sys::prctl(linux_raw_sys::prctl::PR_SET_NO_NEW_PRIVS, 1) {
+                return Fail::new("prctl(PR_SET_NO_NEW_PRIVS)").errno(e);
+            }
+        }
+        let start = self.argv_start();
+        let argv = self.p.argv.get(start..).unwrap_or(&[]);
+        let e = exec::exec_payload(argv, self.p.envp, self.p.env(b"PATH"));
+        Fail::new("execve")
+            .on(self.p.arg(start).unwrap_or(b""))
+            .errno(e)
+            .with_code(exec::exit_code_for(e))
+    }
+}
+
+/// The first process inside a new pid namespace (or the foreground child).
+fn child_main(pl: &Payload<'_, '_>, parent: Pid, in_new_pidns: bool) -> i32 {
+    match child_steps(pl, parent, in_new_pidns) {
+        Ok(code) => code,
+        Err(f) => log::report(f),
+    }
+}
+
+fn child_steps(pl: &Payload<'_, '_>, parent: Pid, in_new_pidns: bool) -> Result<i32, Fail> {
+    if let Some(sig) = pl.cli.kill_child {
+        sys::set_pdeathsig(sig).map_err(failed("prctl(PR_SET_PDEATHSIG)", b""))?;
+        // Outside a new pid namespace, a changed parent means it already died.
+        if !in_new_pidns && sys::getppid() != parent {
+            return Err(Fail::new("nsexec exited during set-up"));
+        }
+    }
+    if pl.cli.mount_proc {
+        sys::mount(
+            b"proc",
+            b"/proc",
+            b"proc",
+            g::MS_NOSUID | g::MS_NODEV | g::MS_NOEXEC,
+        )
+        .map_err(failed("mount proc on", b"/proc"))?;
+    }
+    if let Some(master) = pl.console {
+        attach_console(master)?;
+    }
+    if pl.cli.init && in_new_pidns {
+        // PID 1 of the new namespace: supervise the payload from here.
+        let me = sys::getpid();
+        let payload =
+            sys::spawn(0, || run_payload(pl, me)).map_err(failed("clone of the payload", b""))?;
+        let status = init::supervise(&Supervise {
+            child: payload,
+            group: pl.cli.init_group,
+        })?;
+        return Ok(exit_code(pl.cli, status));
+    }
+    Err(start_payload(pl))
+}
+
+fn run_payload(pl: &Payload<'_, '_>, _init: Pid) -> i32 {
+    log::report(start_payload(pl))
+}
+
+fn start_payload(pl: &Payload<'_, '_>) -> Fail {
+    if pl.cli.init_group {
+        if let Err(e) = sys::setpgid(0, 0) {
+            return Fail::new("setpgid").errno(e);
+        }
+    }
+    if let Err(e) = sys::set_sigmask(pl.old_mask) {
+        return Fail::new("rt_sigprocmask").errno(e);
+    }
+    pl.exec()
+}
+
+/// Makes the pty behind `master` this process's controlling terminal and
+/// its stdin, stdout and stderr.
+fn attach_console(master: sys::RawFd) -> Result<(), Fail> {
+    sys::setsid().map_err(failed("setsid", b""))?;
+    let slave = sys::pty_peer(master).map_err(failed("ioctl(TIOCGPTPEER)", b""))?;
+    sys::set_controlling_tty(slave.raw()).map_err(failed("ioctl(TIOCSCTTY)", b""))?;
+    for fd in 0..3 {
+        sys::dup3(slave.raw(), fd, 0).map_err(failed("dup3 of the pty", b""))?;
+    }
+    Ok(())
+}

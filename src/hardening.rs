@@ -1,0 +1,118 @@
+//! The CVE-2019-5736 defence: before a process of ours enters namespaces
+//! that someone else's processes live in, re-execute from a sealed memfd
+//! copy of the binary, so that `/proc/PID/exe` seen from inside the container
+//! leads to an immutable copy rather than the host's file.
+#![allow(unsafe_code)]
+
+use crate::config::Config;
+use crate::errno::Errno;
+use crate::fmt::{Out, Text};
+use crate::log::{self, Fail, failed};
+use crate::rt::{CPtr, Process};
+use crate::sys::{self, OwnedFd, RawFd};
+use linux_raw_sys::general as g;
+
+/// argv[0] of a re-executed bootstrap: the bootstrap message follows on this fd.
+pub const HANDOVER_PREFIX: &[u8] = b"nsexec-sealed:";
+
+const SEALS: u32 = g::F_SEAL_SEAL | g::F_SEAL_SHRINK | g::F_SEAL_GROW | g::F_SEAL_WRITE;
+
+/// True when this process runs from a memfd that can no longer change.
+fn running_sealed() -> Result<bool, Fail> {
+    let exe =
+        sys::open(b"/proc/self/exe", g::O_RDONLY).map_err(failed("open", b"/proc/self/exe"))?;
+    Ok(match sys::fcntl(exe.raw(), g::F_GET_SEALS, 0) {
+        Ok(seals) => seals as u32 & SEALS == SEALS,
+        // Not a memfd (EINVAL), or a kernel without sealing.
+        Err(_) => false,
+    })
+}
+
+/// A sealed, close-on-exec memfd holding a copy of this binary.
+fn sealed_copy() -> Result<OwnedFd, Fail> {
+    let exe =
+        sys::open(b"/proc/self/exe", g::O_RDONLY).map_err(failed("open", b"/proc/self/exe"))?;
+    let mem = sys::memfd_create(b"nsexec\0", g::MFD_CLOEXEC | g::MFD_ALLOW_SEALING)
+        .map_err(failed("memfd_create", b""))?;
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        let n = match sys::read(exe.raw(), &mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(Fail::new("failed to read /proc/self/exe").errno(e)),
+        };
+        sys::write_all(mem.raw(), buf.get(..n).unwrap_or(&[]))
+            .map_err(failed("write of the binary copy", b""))?;
+    }
+    sys::fcntl(mem.raw(), g::F_ADD_SEALS, SEALS as usize)
+        .map_err(failed("fcntl(F_ADD_SEALS)", b""))?;
+    Ok(mem)
+}
+
+/// Re-executes from a sealed copy of this binary with `argv` (ending in a
+/// null pointer). Returns only on failure.
+fn exec_from_sealed_copy(argv: &[CPtr], p: &Process) -> Fail {
+    let mem = match sealed_copy() {
+        Ok(m) => m,
+        Err(f) => return f,
+    };
+    log::debug(|m| m.str("re-executing from a sealed memfd copy"));
+    if argv.last().is_none_or(|a| !a.is_null()) {
+        return Fail::new("internal error: argv not terminated");
+    }
+    // SAFETY: argv ends in a null pointer (checked); its strings and envp
+    // come from the initial stack or from buffers alive for the call.
+    let e = unsafe { sys::execve_fd(mem.raw(), argv.as_ptr(), p.envp.as_ptr()) };
+    Fail::new("execveat of the sealed copy").errno(e)
+}
+
+/// Command-line mode: before joining, run from a sealed copy, same argv.
+pub fn reexec_for_join(p: &Process) -> Result<(), Fail> {
+    if running_sealed()? {
+        return Ok(());
+    }
+    let mut argv: heapless::Vec<CPtr, 4096> = heapless::Vec::new();
+    for &a in p.argv.iter().chain(core::iter::once(&core::ptr::null())) {
+        argv.push(a)
+            .map_err(|_| Fail::new("too many arguments to re-execute"))?;
+    }
+    Err(exec_from_sealed_copy(&argv, p))
+}
+
+/// Bootstrap mode: when the message asks to join namespaces and we do not
+/// run from a sealed copy, re-execute from one, handing the already-read
+/// message over on a socket named in argv[0] (the payload never sees argv[0]).
+pub fn ensure_sealed_for_join(p: &Process, cfg: &Config<'_>, msg: &[u8]) -> Result<(), Fail> {
+    if cfg.ns_paths.is_empty() || p.arg(0).is_some_and(|a| a.starts_with(HANDOVER_PREFIX)) {
+        return Ok(());
+    }
+    if running_sealed()? {
+        return Ok(());
+    }
+    let (tx, rx) = sys::socketpair().map_err(failed("socketpair for the handover", b""))?;
+    sys::write_all(tx.raw(), msg).map_err(failed("write of the handover message", b""))?;
+    drop(tx);
+    sys::fcntl(rx.raw(), g::F_SETFD, 0)
+        .map_err(failed("fcntl(F_SETFD) on the handover socket", b""))?;
+    let mut arg0: Text<48> = Text::new();
+    arg0.put(HANDOVER_PREFIX);
+    arg0.int(i64::from(rx.raw()));
+    arg0.put(b"\0");
+    let mut argv: heapless::Vec<CPtr, 4096> = heapless::Vec::new();
+    let rest = p.argv.get(1..).unwrap_or(&[]);
+    for &a in core::iter::once(&arg0.bytes().as_ptr())
+        .chain(rest)
+        .chain(core::iter::once(&core::ptr::null()))
+    {
+        argv.push(a)
+            .map_err(|_| Fail::new("too many arguments to re-execute"))?;
+    }
+    Err(exec_from_sealed_copy(&argv, p))
+}
+
+/// The handover fd named in argv[0] by [`ensure_sealed_for_join`], if any.
+pub fn handover_fd(p: &Process) -> Option<RawFd> {
+    let rest = p.arg(0)?.strip_prefix(HANDOVER_PREFIX)?;
+    crate::fmt::parse_dec(rest, i32::MAX as u64).map(|fd| fd as RawFd)
+}

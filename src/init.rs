@@ -1,0 +1,77 @@
+//! Supervising the payload: forward signals, reap every zombie, and end
+//! with the payload's status. Used in the foreground (nsexec waits for its
+//! child) and as an init (PID 1 of a new pid namespace, or a subreaper).
+
+use crate::errno::Errno;
+use crate::log::{Fail, failed};
+use crate::sys::{self, ExitStatus, Pid, SigSet, sig_bit};
+use linux_raw_sys::general as g;
+
+/// Signals the kernel delivers for a fault of the receiving process; blocking
+/// them would hide a crash, and they make no sense to forward.
+const SYNCHRONOUS: SigSet = sig_bit(g::SIGSEGV)
+    | sig_bit(g::SIGBUS)
+    | sig_bit(g::SIGILL)
+    | sig_bit(g::SIGFPE)
+    | sig_bit(g::SIGTRAP)
+    | sig_bit(g::SIGSYS)
+    | sig_bit(g::SIGABRT);
+
+/// Every signal nsexec waits for: all but the uncatchable and synchronous
+/// ones. SIGCHLD means "reap"; the rest are forwarded.
+pub const WAITED: SigSet = !(sig_bit(g::SIGKILL) | sig_bit(g::SIGSTOP) | SYNCHRONOUS);
+
+/// Blocks the waited-for signals before the payload exists, so none is
+/// lost between its creation and the first wait. Returns the previous mask,
+/// which the payload restores before exec.
+pub fn block_signals() -> Result<SigSet, Fail> {
+    sys::set_sigmask(WAITED).map_err(failed("rt_sigprocmask", b""))
+}
+
+/// How to treat the payload.
+pub struct Supervise {
+    pub child: Pid,
+    /// Forward to the payload's process group rather than the payload.
+    pub group: bool,
+}
+
+/// Forwards signals to `s.child` and reaps every child until `s.child`
+/// ends; returns its status.
+pub fn supervise(s: &Supervise) -> Result<ExitStatus, Fail> {
+    loop {
+        let sig = match sys::wait_signal(WAITED) {
+            Ok(sig) => sig,
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(Fail::new("rt_sigtimedwait").errno(e)),
+        };
+        if sig == g::SIGCHLD {
+            if let Some(st) = reap(s.child)? {
+                return Ok(st);
+            }
+            continue;
+        }
+        let to = if s.group { -s.child } else { s.child };
+        match sys::kill(to, sig) {
+            // Already gone: its SIGCHLD is on the way.
+            Ok(()) | Err(Errno::ESRCH) => {}
+            Err(e) => return Err(Fail::new("kill to forward a signal").errno(e)),
+        }
+    }
+}
+
+/// Reaps every child that has ended; returns `child`'s status if it was one.
+fn reap(child: Pid) -> Result<Option<ExitStatus>, Fail> {
+    let mut found = None;
+    loop {
+        match sys::wait4(-1, g::WNOHANG | g::__WALL) {
+            Ok(Some((pid, st))) => {
+                if pid == child {
+                    found = Some(st);
+                }
+            }
+            Ok(None) | Err(Errno::ECHILD) => return Ok(found),
+            Err(Errno::EINTR) => {}
+            Err(e) => return Err(Fail::new("wait4").errno(e)),
+        }
+    }
+}

@@ -1,0 +1,312 @@
+//! The one implementation of joining and creating namespaces and of writing
+//! id maps, time offsets and the OOM score, used by both modes.
+
+use crate::config::{Config, NsPath, NsType};
+use crate::errno::Errno;
+use crate::fmt::{Out, Text};
+use crate::log::{self, Fail, failed};
+use crate::sys::{self, ExitStatus, OwnedFd, Pid};
+use heapless::Vec;
+use linux_raw_sys::general as g;
+
+/// `/proc/<pid>/<leaf>`, or `/proc/self/<leaf>` for pid 0.
+pub fn proc_path(pid: Pid, leaf: &str) -> Text<64> {
+    let mut t = Text::new();
+    t.str("/proc/");
+    if pid == 0 {
+        t.str("self");
+    } else {
+        t.int(i64::from(pid));
+    }
+    t.put(b"/");
+    t.str(leaf);
+    t
+}
+
+fn write_file(path: &[u8], data: &[u8]) -> Result<(), Errno> {
+    let fd = sys::open(path, g::O_WRONLY)?;
+    sys::write_all(fd.raw(), data)
+}
+
+/// Opens every path first (joining a mount or user namespace can make the
+/// others unreachable), then joins in three passes: the non-user
+/// namespaces, the user namespace, then whatever EPERM held back. After the
+/// user namespace, becomes its root.
+pub fn join_namespaces(paths: &[NsPath<'_>]) -> Result<(), Fail> {
+    let mut open: Vec<(NsType, &[u8], Option<OwnedFd>), { crate::config::MAX_NS_PATHS }> =
+        Vec::new();
+    for p in paths {
+        let fd = sys::open(p.path, g::O_RDONLY).map_err(failed("open", p.path))?;
+        if open.push((p.ns, p.path, Some(fd))).is_err() {
+            return Err(Fail::new("too many namespaces to join"));
+        }
+    }
+    for pass in 0..3 {
+        for (ns, path, slot) in open.iter_mut() {
+            let is_user = *ns == NsType::User;
+            let this_pass = match pass {
+                0 => !is_user,
+                1 => is_user,
+                _ => true,
+            };
+            let Some(fd) = slot.as_ref().filter(|_| this_pass) else {
+                continue;
+            };
+            log::debug(|m| {
+                m.str("setns(");
+                m.str(ns.name());
+                m.str(") ");
+                m.put(path);
+            });
+            match sys::setns(fd.raw(), ns.flag()) {
+                Ok(()) => {
+                    *slot = None;
+                    if is_user {
+                        sys::setresuid(0, 0, 0).map_err(failed(
+                            "setresuid(0, 0, 0) in the joined user namespace",
+                            b"",
+                        ))?;
+                    }
+                }
+                Err(Errno::EPERM) if pass < 2 => {}
+                Err(e) => {
+                    let mut f = Fail::new("setns to");
+                    f.text().str(ns.name());
+                    return Err(f.on(path).errno(e));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `unshare(2)`, retried a few times on EINVAL as runc does (the kernel can
+/// refuse while a concurrent exit tears down the old namespaces).
+pub fn unshare(flags: u32) -> Result<(), Fail> {
+    let mut tries = 0;
+    loop {
+        match sys::unshare(flags) {
+            Ok(()) => return Ok(()),
+            Err(Errno::EINVAL) if tries < 4 => tries += 1,
+            Err(e) => {
+                let mut f = Fail::new("unshare");
+                describe_flags(f.text(), flags);
+                return Err(f.errno(e));
+            }
+        }
+    }
+}
+
+/// ` (user, pid, ...)`.
+pub fn describe_flags(out: &mut impl Out, flags: u32) {
+    out.str(" (");
+    let mut first = true;
+    for t in NsType::ALL {
+        if flags & t.flag() != 0 {
+            if !first {
+                out.str(", ");
+            }
+            out.str(t.name());
+            first = false;
+        }
+    }
+    out.str(")");
+}
+
+/// Writes `pid`'s id maps as `cfg` asks, falling back to the setuid mapping
+/// tools when the kernel refuses a direct write.
+pub fn write_id_maps(pid: Pid, cfg: &Config<'_>) -> Result<(), Fail> {
+    if cfg.rootless_euid && !cfg.setgroups {
+        let path = proc_path(pid, "setgroups");
+        match write_file(path_bytes(&path), b"deny") {
+            Ok(()) | Err(Errno::ENOENT) => {}
+            Err(e) => return Err(Fail::new("write of deny to").on(path_bytes(&path)).errno(e)),
+        }
+    }
+    if let Some(map) = cfg.uid_map {
+        write_map(pid, "uid_map", map, cfg.uidmap_path)?;
+    }
+    if let Some(map) = cfg.gid_map {
+        write_map(pid, "gid_map", map, cfg.gidmap_path)?;
+    }
+    Ok(())
+}
+
+fn path_bytes<const N: usize>(t: &Text<N>) -> &[u8] {
+    t.bytes()
+}
+
+fn write_map(pid: Pid, leaf: &str, map: &[u8], tool: Option<&[u8]>) -> Result<(), Fail> {
+    let path = proc_path(pid, leaf);
+    log::debug(|m| {
+        m.str("writing ");
+        m.put(path.bytes());
+    });
+    match write_file(path.bytes(), map) {
+        Ok(()) => Ok(()),
+        Err(Errno::EPERM) if tool.is_some() => run_map_tool(tool.unwrap_or(b""), pid, map),
+        Err(e) => Err(Fail::new("write to").on(path.bytes()).errno(e)),
+    }
+}
+
+/// Runs `newuidmap`/`newgidmap` as `[tool, pid, field, field, ...]` with an
+/// empty environment; its non-zero exit is a failure.
+fn run_map_tool(tool: &[u8], pid: Pid, map: &[u8]) -> Result<(), Fail> {
+    log::debug(|m| {
+        m.str("running ");
+        m.put(tool);
+    });
+    let child = sys::fork(0).map_err(failed("clone to run", tool))?;
+    let sys::Forked::Parent(child) = child else {
+        exec_map_tool(tool, pid, map);
+    };
+    match sys::wait_for(child) {
+        Ok(ExitStatus::Exited(0)) => Ok(()),
+        Ok(st) => {
+            let mut f = Fail::new("mapping tool");
+            f.text().put(b" ");
+            f.text().put(tool);
+            f.text().str(" failed with status ");
+            f.text().dec(st.code() as u64);
+            Err(f)
+        }
+        Err(e) => Err(Fail::new("wait4 for").on(tool).errno(e)),
+    }
+}
+
+fn exec_map_tool(tool: &[u8], pid: Pid, map: &[u8]) -> ! {
+    let mut pid_text: Text<16> = Text::new();
+    pid_text.int(i64::from(pid));
+    let fields = map
+        .split(|c| c.is_ascii_whitespace())
+        .filter(|f| !f.is_empty());
+    let e = crate::exec::exec_args(tool, core::iter::once(pid_text.bytes()).chain(fields));
+    log::log(log::Level::Error, |m| {
+        m.str("failed to execute ");
+        m.put(tool);
+        m.str(": ");
+        m.str(e.name().unwrap_or("?"));
+    });
+    sys::exit(127)
+}
+
+/// Writes `/proc/<pid>/timens_offsets`.
+pub fn write_time_offsets(pid: Pid, offsets: &[u8]) -> Result<(), Fail> {
+    let path = proc_path(pid, "timens_offsets");
+    write_file(path.bytes(), offsets).map_err(|e| Fail::new("write to").on(path.bytes()).errno(e))
+}
+
+/// Writes `/proc/self/oom_score_adj` (inherited by every later stage).
+pub fn write_oom_score_adj(value: &[u8]) -> Result<(), Fail> {
+    write_file(b"/proc/self/oom_score_adj", value)
+        .map_err(failed("write to /proc/self/oom_score_adj of", value))
+}
+
+/// Who writes the id maps and time offsets of the process entering the
+/// namespaces.
+#[derive(Clone, Copy)]
+pub enum Mapper {
+    /// A process outside (stage 0, or the command line's helper), asked over
+    /// this sync socket.
+    Outside(sys::RawFd),
+    /// The entering process itself: a single mapping of its own ids, which
+    /// the kernel lets a namespace's creator write.
+    Itself,
+}
+
+fn ask(
+    fd: sys::RawFd,
+    pls: crate::sync::Sync,
+    ack: crate::sync::Sync,
+    what: &str,
+) -> Result<(), Fail> {
+    crate::sync::send(fd, pls).map_err(|e| {
+        let mut f = Fail::new("write of the request for");
+        f.text().put(b" ");
+        f.text().str(what);
+        f.errno(e)
+    })?;
+    crate::sync::expect(fd, ack).map_err(|e| {
+        let mut f = Fail::new("the process writing");
+        f.text().put(b" ");
+        f.text().str(what);
+        f.text().str(" went away");
+        if let crate::sync::RecvError::Sys(e) = e {
+            f = f.errno(e);
+        }
+        f
+    })
+}
+
+/// Joins `cfg.ns_paths`, creates the user namespace and has it mapped,
+/// becomes its root, creates the other namespaces and has the time offsets
+/// written: stage 1's work, and the command line's.
+pub fn enter(cfg: &Config<'_>, mapper: Mapper) -> Result<(), Fail> {
+    use crate::sync::Sync;
+    let joined = !cfg.ns_paths.is_empty();
+    if joined {
+        join_namespaces(&cfg.ns_paths)?;
+    }
+    if cfg.clone_flags & g::CLONE_NEWUSER != 0 {
+        log::debug(|m| m.str("unshare user namespace"));
+        unshare(g::CLONE_NEWUSER)?;
+        match mapper {
+            Mapper::Outside(fd) => {
+                if joined {
+                    // An unprivileged writer can open our /proc files only while we are dumpable.
+                    sys::set_dumpable(true).map_err(failed("prctl(PR_SET_DUMPABLE, 1)", b""))?;
+                }
+                ask(fd, Sync::UsermapPls, Sync::UsermapAck, "user mappings")?;
+                if joined {
+                    sys::set_dumpable(false).map_err(failed("prctl(PR_SET_DUMPABLE, 0)", b""))?;
+                }
+            }
+            Mapper::Itself => write_id_maps(0, cfg)?,
+        }
+        sys::setresuid(0, 0, 0).map_err(failed("setresuid(0, 0, 0)", b""))?;
+    }
+    let rest = cfg.clone_flags & !g::CLONE_NEWUSER;
+    if rest != 0 {
+        log::debug(|m| {
+            m.str("unshare remaining namespaces");
+            describe_flags(m, rest);
+        });
+        unshare(rest)?;
+    }
+    if let Some(offsets) = cfg.time_offsets {
+        match mapper {
+            Mapper::Outside(fd) => ask(
+                fd,
+                Sync::TimeoffsetsPls,
+                Sync::TimeoffsetsAck,
+                "time offsets",
+            )?,
+            Mapper::Itself => write_time_offsets(0, offsets)?,
+        }
+    }
+    Ok(())
+}
+
+/// The outside half of [`Mapper::Outside`]: answers one request for
+/// `target`. Returns `Ok(false)` for a message that is not a request.
+pub fn answer(
+    fd: sys::RawFd,
+    msg: crate::sync::Sync,
+    target: Pid,
+    cfg: &Config<'_>,
+) -> Result<bool, Fail> {
+    use crate::sync::Sync;
+    let ack = match msg {
+        Sync::UsermapPls => {
+            write_id_maps(target, cfg)?;
+            Sync::UsermapAck
+        }
+        Sync::TimeoffsetsPls => {
+            write_time_offsets(target, cfg.time_offsets.unwrap_or(b""))?;
+            Sync::TimeoffsetsAck
+        }
+        _ => return Ok(false),
+    };
+    crate::sync::send(fd, ack).map_err(failed("write of an acknowledgement", b""))?;
+    Ok(true)
+}

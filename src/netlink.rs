@@ -1,0 +1,487 @@
+//! runc's bootstrap message (shared/PROTOCOL.md section 2): a netlink header
+//! and attributes, parsed into a [`Config`] that borrows from the message.
+//! Pure and bounded: nothing is read outside the message, no length is
+//! trusted before it is checked, every malformation has its own error.
+#![cfg_attr(not(test), allow(dead_code))]
+
+use crate::config::{ALL_NS_FLAGS, Config, MAX_NS_PATHS, NsPath, NsType};
+use crate::fmt::{Out, parse_dec, parse_int};
+
+pub const INIT_MSG: u16 = 62000;
+pub const NLMSG_ERROR: u16 = 2;
+pub const HEADER_LEN: usize = 16;
+
+pub const CLONE_FLAGS_ATTR: u16 = 27281;
+pub const NS_PATHS_ATTR: u16 = 27282;
+pub const UIDMAP_ATTR: u16 = 27283;
+pub const GIDMAP_ATTR: u16 = 27284;
+pub const SETGROUP_ATTR: u16 = 27285;
+pub const OOMSCOREADJ_ATTR: u16 = 27286;
+pub const ROOTLESS_EUID_ATTR: u16 = 27287;
+pub const UIDMAPPATH_ATTR: u16 = 27288;
+pub const GIDMAPPATH_ATTR: u16 = 27289;
+pub const TIMENSOFFSET_ATTR: u16 = 27290;
+
+/// The fixed buffer nsexec reads the message into.
+pub const MAX_MESSAGE: usize = 96 * 1024;
+/// The kernel's cap on uid_map and gid_map lines.
+pub const MAX_MAP_LINES: usize = 340;
+const PATH_MAX: usize = 4096;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ParseError {
+    /// nlmsg_len smaller than the header itself.
+    ShortLength(u32),
+    /// nlmsg_len larger than nsexec's buffer.
+    TooLarge {
+        len: u32,
+        max: usize,
+    },
+    /// NLMSG_ERROR instead of a bootstrap message.
+    ErrorMessage,
+    WrongType(u16),
+    /// nlmsg_len does not match the bytes given.
+    LengthMismatch {
+        len: u32,
+        got: usize,
+    },
+    AttrTruncated {
+        offset: usize,
+    },
+    AttrTooShort {
+        offset: usize,
+        len: u16,
+    },
+    AttrPastEnd {
+        offset: usize,
+        len: u16,
+        end: usize,
+    },
+    UnknownAttr {
+        offset: usize,
+        ty: u16,
+    },
+    BadU32 {
+        ty: u16,
+        len: u16,
+    },
+    BadBool {
+        ty: u16,
+        len: u16,
+    },
+    BoolValue {
+        ty: u16,
+        value: u32,
+    },
+    StringNotTerminated {
+        ty: u16,
+    },
+    UnknownCloneFlags(u32),
+    NsPathNoColon {
+        index: usize,
+    },
+    NsPathUnknownType {
+        index: usize,
+    },
+    NsPathEmpty {
+        index: usize,
+    },
+    NsPathTooLong {
+        index: usize,
+    },
+    NsPathDuplicate(NsType),
+    TooManyNsPaths,
+    MapLine {
+        ty: u16,
+        line: usize,
+    },
+    MapTooManyLines {
+        ty: u16,
+    },
+    OomScoreAdj,
+    ToolPath {
+        ty: u16,
+    },
+    TimeOffsetLine {
+        line: usize,
+    },
+}
+
+fn attr_name(ty: u16) -> &'static str {
+    match ty {
+        CLONE_FLAGS_ATTR => "CLONE_FLAGS",
+        NS_PATHS_ATTR => "NS_PATHS",
+        UIDMAP_ATTR => "UIDMAP",
+        GIDMAP_ATTR => "GIDMAP",
+        SETGROUP_ATTR => "SETGROUP",
+        OOMSCOREADJ_ATTR => "OOM_SCORE_ADJ",
+        ROOTLESS_EUID_ATTR => "ROOTLESS_EUID",
+        UIDMAPPATH_ATTR => "UIDMAP_PATH",
+        GIDMAPPATH_ATTR => "GIDMAP_PATH",
+        TIMENSOFFSET_ATTR => "TIME_OFFSETS",
+        _ => "unknown",
+    }
+}
+
+impl ParseError {
+    /// One line saying what is wrong with the message.
+    pub fn describe(&self, o: &mut impl Out) {
+        use ParseError::*;
+        match *self {
+            ShortLength(len) => {
+                o.str("netlink message length ");
+                o.dec(len.into());
+                o.str(" is shorter than its 16-byte header");
+            }
+            TooLarge { len, max } => {
+                o.str("bootstrap message is ");
+                o.dec(len.into());
+                o.str(" bytes, larger than nsexec's ");
+                o.dec(max as u64);
+                o.str("-byte buffer");
+            }
+            ErrorMessage => o.str("netlink message is NLMSG_ERROR, not a bootstrap message"),
+            WrongType(t) => {
+                o.str("invalid netlink message type ");
+                o.dec(t.into());
+                o.str(" (expected 62000)");
+            }
+            LengthMismatch { len, got } => {
+                o.str("netlink message length ");
+                o.dec(len.into());
+                o.str(" does not match the ");
+                o.dec(got as u64);
+                o.str(" bytes given");
+            }
+            AttrTruncated { offset } => {
+                o.str("attribute header at offset ");
+                o.dec(offset as u64);
+                o.str(" is cut off by the end of the message");
+            }
+            AttrTooShort { offset, len } => {
+                o.str("attribute at offset ");
+                o.dec(offset as u64);
+                o.str(" has length ");
+                o.dec(len.into());
+                o.str(", shorter than its 4-byte header");
+            }
+            AttrPastEnd { offset, len, end } => {
+                o.str("attribute at offset ");
+                o.dec(offset as u64);
+                o.str(" has length ");
+                o.dec(len.into());
+                o.str(", past the end of the ");
+                o.dec(end as u64);
+                o.str("-byte message");
+            }
+            UnknownAttr { offset, ty } => {
+                o.str("unknown netlink attribute type ");
+                o.dec(ty.into());
+                o.str(" at offset ");
+                o.dec(offset as u64);
+            }
+            BadU32 { ty, len } => {
+                o.str(attr_name(ty));
+                o.str(" must be a 4-byte integer (attribute length 8), not length ");
+                o.dec(len.into());
+            }
+            BadBool { ty, len } => {
+                o.str(attr_name(ty));
+                o.str(" must be a bool (attribute length 8 or 5), not length ");
+                o.dec(len.into());
+            }
+            BoolValue { ty, value } => {
+                o.str(attr_name(ty));
+                o.str(" must be 0 or 1, not ");
+                o.dec(value.into());
+            }
+            StringNotTerminated { ty } => {
+                o.str(attr_name(ty));
+                o.str(" is not a NUL-terminated string");
+            }
+            UnknownCloneFlags(f) => {
+                o.str("CLONE_FLAGS has bits that are not namespaces: 0x");
+                hex(o, f);
+            }
+            NsPathNoColon { index } => ns_item(o, index, "has no ':' between type and path"),
+            NsPathUnknownType { index } => ns_item(o, index, "names an unknown namespace type"),
+            NsPathEmpty { index } => ns_item(o, index, "has an empty path"),
+            NsPathTooLong { index } => ns_item(o, index, "has a path longer than PATH_MAX"),
+            NsPathDuplicate(t) => {
+                o.str("NS_PATHS names the ");
+                o.str(t.name());
+                o.str(" namespace twice");
+            }
+            TooManyNsPaths => {
+                o.str("NS_PATHS has more than ");
+                o.dec(MAX_NS_PATHS as u64);
+                o.str(" entries");
+            }
+            MapLine { ty, line } => {
+                o.str(attr_name(ty));
+                o.str(" line ");
+                o.dec(line as u64 + 1);
+                o.str(" is not 'inside outside count' (three decimal ids, count > 0)");
+            }
+            MapTooManyLines { ty } => {
+                o.str(attr_name(ty));
+                o.str(" has more than 340 lines, the kernel's limit");
+            }
+            OomScoreAdj => o.str("OOM_SCORE_ADJ is not a decimal between -1000 and 1000"),
+            ToolPath { ty } => {
+                o.str(attr_name(ty));
+                o.str(" is not an absolute path shorter than PATH_MAX");
+            }
+            TimeOffsetLine { line } => {
+                o.str("TIME_OFFSETS line ");
+                o.dec(line as u64 + 1);
+                o.str(" is not 'monotonic|boottime SECS NSECS'");
+            }
+        }
+    }
+}
+
+fn ns_item(o: &mut impl Out, index: usize, what: &str) {
+    o.str("NS_PATHS entry ");
+    o.dec(index as u64 + 1);
+    o.str(" ");
+    o.str(what);
+}
+
+fn hex(o: &mut impl Out, v: u32) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for shift in (0..8).rev() {
+        let d = (v >> (shift * 4)) & 15;
+        o.put(DIGITS.get(d as usize..d as usize + 1).unwrap_or(b"?"));
+    }
+}
+
+fn ne_u16(b: &[u8], at: usize) -> Option<u16> {
+    match b.get(at..at.checked_add(2)?)? {
+        [a, b] => Some(u16::from_ne_bytes([*a, *b])),
+        _ => None,
+    }
+}
+
+fn ne_u32(b: &[u8], at: usize) -> Option<u32> {
+    match b.get(at..at.checked_add(4)?)? {
+        [a, b, c, d] => Some(u32::from_ne_bytes([*a, *b, *c, *d])),
+        _ => None,
+    }
+}
+
+/// Checks the header alone and returns the whole message's length, so the
+/// caller knows how much more to read.
+pub fn message_length(header: &[u8; HEADER_LEN]) -> Result<usize, ParseError> {
+    let len = ne_u32(header, 0).unwrap_or(0);
+    let ty = ne_u16(header, 4).unwrap_or(0);
+    if ty == NLMSG_ERROR {
+        return Err(ParseError::ErrorMessage);
+    }
+    if ty != INIT_MSG {
+        return Err(ParseError::WrongType(ty));
+    }
+    if (len as usize) < HEADER_LEN {
+        return Err(ParseError::ShortLength(len));
+    }
+    if len as usize > MAX_MESSAGE {
+        return Err(ParseError::TooLarge {
+            len,
+            max: MAX_MESSAGE,
+        });
+    }
+    Ok(len as usize)
+}
+
+/// Parses a whole message (header included).
+pub fn parse(msg: &[u8]) -> Result<Config<'_>, ParseError> {
+    let header: &[u8; HEADER_LEN] = msg
+        .first_chunk()
+        .ok_or(ParseError::AttrTruncated { offset: 0 })?;
+    let len = message_length(header)?;
+    if len != msg.len() {
+        return Err(ParseError::LengthMismatch {
+            len: len as u32,
+            got: msg.len(),
+        });
+    }
+    let mut cfg = Config::default();
+    let mut offset = HEADER_LEN;
+    while offset < msg.len() {
+        let (nla_len, ty) = match (ne_u16(msg, offset), ne_u16(msg, offset + 2)) {
+            (Some(l), Some(t)) if offset + 4 <= msg.len() => (l, t),
+            _ => return Err(ParseError::AttrTruncated { offset }),
+        };
+        if (nla_len as usize) < 4 {
+            return Err(ParseError::AttrTooShort {
+                offset,
+                len: nla_len,
+            });
+        }
+        let end = offset + nla_len as usize;
+        let value = msg.get(offset + 4..end).ok_or(ParseError::AttrPastEnd {
+            offset,
+            len: nla_len,
+            end: msg.len(),
+        })?;
+        apply(&mut cfg, ty, nla_len, value, offset)?;
+        // The next attribute starts at the next multiple of 4; the last one's
+        // padding may be missing.
+        offset = (end + 3) & !3;
+    }
+    Ok(cfg)
+}
+
+fn apply<'a>(
+    cfg: &mut Config<'a>,
+    ty: u16,
+    nla_len: u16,
+    value: &'a [u8],
+    offset: usize,
+) -> Result<(), ParseError> {
+    match ty {
+        CLONE_FLAGS_ATTR => {
+            let f = u32_value(ty, nla_len, value)?;
+            if f & !ALL_NS_FLAGS != 0 {
+                return Err(ParseError::UnknownCloneFlags(f & !ALL_NS_FLAGS));
+            }
+            cfg.clone_flags = f;
+        }
+        NS_PATHS_ATTR => ns_paths(cfg, string(ty, value)?)?,
+        UIDMAP_ATTR => cfg.uid_map = id_map(ty, string(ty, value)?)?,
+        GIDMAP_ATTR => cfg.gid_map = id_map(ty, string(ty, value)?)?,
+        SETGROUP_ATTR => cfg.setgroups = bool_value(ty, nla_len, value)?,
+        ROOTLESS_EUID_ATTR => cfg.rootless_euid = bool_value(ty, nla_len, value)?,
+        OOMSCOREADJ_ATTR => {
+            let s = string(ty, value)?;
+            parse_int(s, -1000, 1000).ok_or(ParseError::OomScoreAdj)?;
+            cfg.oom_score_adj = Some(s);
+        }
+        UIDMAPPATH_ATTR => cfg.uidmap_path = tool_path(ty, string(ty, value)?)?,
+        GIDMAPPATH_ATTR => cfg.gidmap_path = tool_path(ty, string(ty, value)?)?,
+        TIMENSOFFSET_ATTR => cfg.time_offsets = time_offsets(string(ty, value)?)?,
+        _ => return Err(ParseError::UnknownAttr { offset, ty }),
+    }
+    Ok(())
+}
+
+fn u32_value(ty: u16, nla_len: u16, value: &[u8]) -> Result<u32, ParseError> {
+    match value {
+        [a, b, c, d] if nla_len == 8 => Ok(u32::from_ne_bytes([*a, *b, *c, *d])),
+        _ => Err(ParseError::BadU32 { ty, len: nla_len }),
+    }
+}
+
+/// runc sends a native u32 (older versions one byte). Reading the whole u32
+/// matters on big-endian hosts, where 1 is `00 00 00 01`.
+fn bool_value(ty: u16, nla_len: u16, value: &[u8]) -> Result<bool, ParseError> {
+    let v = match value {
+        [a, b, c, d] => u32::from_ne_bytes([*a, *b, *c, *d]),
+        [a] => u32::from(*a),
+        _ => return Err(ParseError::BadBool { ty, len: nla_len }),
+    };
+    match v {
+        0 => Ok(false),
+        1 => Ok(true),
+        value => Err(ParseError::BoolValue { ty, value }),
+    }
+}
+
+/// The bytes before the first NUL; there must be one.
+fn string(ty: u16, value: &[u8]) -> Result<&[u8], ParseError> {
+    let nul = value
+        .iter()
+        .position(|&c| c == 0)
+        .ok_or(ParseError::StringNotTerminated { ty })?;
+    value
+        .get(..nul)
+        .ok_or(ParseError::StringNotTerminated { ty })
+}
+
+fn ns_paths<'a>(cfg: &mut Config<'a>, s: &'a [u8]) -> Result<(), ParseError> {
+    cfg.ns_paths.clear();
+    if s.is_empty() {
+        return Ok(());
+    }
+    for (index, item) in s.split(|&c| c == b',').enumerate() {
+        let colon = item
+            .iter()
+            .position(|&c| c == b':')
+            .ok_or(ParseError::NsPathNoColon { index })?;
+        let (name, path) = (
+            item.get(..colon).unwrap_or(&[]),
+            item.get(colon + 1..).unwrap_or(&[]),
+        );
+        let ns = NsType::from_name(name).ok_or(ParseError::NsPathUnknownType { index })?;
+        if path.is_empty() {
+            return Err(ParseError::NsPathEmpty { index });
+        }
+        if path.len() >= PATH_MAX {
+            return Err(ParseError::NsPathTooLong { index });
+        }
+        if cfg.ns_paths.iter().any(|p| p.ns == ns) {
+            return Err(ParseError::NsPathDuplicate(ns));
+        }
+        cfg.ns_paths
+            .push(NsPath { ns, path })
+            .map_err(|_| ParseError::TooManyNsPaths)?;
+    }
+    Ok(())
+}
+
+fn lines(s: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let body = s.strip_suffix(b"\n").unwrap_or(s);
+    body.split(|&c| c == b'\n')
+}
+
+fn fields(line: &[u8]) -> impl Iterator<Item = &[u8]> {
+    line.split(|&c| c == b' ' || c == b'\t')
+        .filter(|f| !f.is_empty())
+}
+
+/// `inside outside count` lines; empty means not given.
+fn id_map(ty: u16, s: &[u8]) -> Result<Option<&[u8]>, ParseError> {
+    if s.is_empty() {
+        return Ok(None);
+    }
+    for (line, text) in lines(s).enumerate() {
+        if line >= MAX_MAP_LINES {
+            return Err(ParseError::MapTooManyLines { ty });
+        }
+        let mut f = fields(text).map(|x| parse_dec(x, u64::from(u32::MAX)));
+        match (f.next(), f.next(), f.next(), f.next()) {
+            (Some(Some(_)), Some(Some(_)), Some(Some(count)), None) if count > 0 => {}
+            _ => return Err(ParseError::MapLine { ty, line }),
+        }
+    }
+    Ok(Some(s))
+}
+
+fn tool_path(ty: u16, s: &[u8]) -> Result<Option<&[u8]>, ParseError> {
+    if s.is_empty() {
+        return Ok(None);
+    }
+    if s.first() != Some(&b'/') || s.len() >= PATH_MAX {
+        return Err(ParseError::ToolPath { ty });
+    }
+    Ok(Some(s))
+}
+
+fn time_offsets(s: &[u8]) -> Result<Option<&[u8]>, ParseError> {
+    if s.is_empty() {
+        return Ok(None);
+    }
+    for (line, text) in lines(s).enumerate() {
+        let mut f = fields(text);
+        let ok = matches!(f.next(), Some(b"monotonic" | b"boottime"))
+            && f.next()
+                .and_then(|x| parse_int(x, i64::MIN + 1, i64::MAX))
+                .is_some()
+            && f.next().and_then(|x| parse_dec(x, 999_999_999)).is_some()
+            && f.next().is_none();
+        if !ok {
+            return Err(ParseError::TimeOffsetLine { line });
+        }
+    }
+    Ok(Some(s))
+}
