@@ -79,6 +79,9 @@ impl Storage {
 }
 
 fn execute(p: &Process, cli: &Cli<'_>) -> Result<i32, Fail> {
+    if cli.target.is_some() || !cli.joins.is_empty() {
+        crate::hardening::reexec_for_join(p)?;
+    }
     let mut st = Storage::new();
     let uid = sys::getuid();
     let gid = sys::getgid();
@@ -90,9 +93,6 @@ fn execute(p: &Process, cli: &Cli<'_>) -> Result<i32, Fail> {
         // ids, and the gid map only once setgroups is denied.
         cfg.rootless_euid = true;
         cfg.setgroups = false;
-    }
-    if !cfg.ns_paths.is_empty() {
-        crate::hardening::reexec_for_join(p)?;
     }
     if let Some(sig) = cli.pdeathsig {
         sys::set_pdeathsig(sig).map_err(failed("prctl(PR_SET_PDEATHSIG)", b""))?;
@@ -386,28 +386,13 @@ fn serve_mappings(fd: sys::RawFd, target: Pid, cfg: &Config<'_>) -> i32 {
 /// After the maps: become root inside where root is mapped, and drop the
 /// supplementary groups when setgroups is allowed.
 fn finish_user_namespace(cfg: &Config<'_>) -> Result<(), Fail> {
-    if maps_inner_zero(cfg.gid_map) {
+    if namespaces::maps_inner_zero(cfg.gid_map) {
         sys::setresgid(0, 0, 0).map_err(failed("setresgid(0, 0, 0)", b""))?;
     }
     if cfg.setgroups && !cfg.rootless_euid {
         sys::clear_groups().map_err(failed("setgroups(0, NULL)", b""))?;
     }
     Ok(())
-}
-
-fn maps_inner_zero(map: Option<&[u8]>) -> bool {
-    map.is_some_and(|m| {
-        m.split(|&c| c == b'\n').any(|l| {
-            let mut f = l.split(|&c| c == b' ').filter(|x| !x.is_empty());
-            let inner = f
-                .next()
-                .and_then(|i| crate::fmt::parse_dec(i, u64::from(u32::MAX)));
-            let count = f
-                .nth(1)
-                .and_then(|c| crate::fmt::parse_dec(c, u64::from(u32::MAX)));
-            matches!((inner, count), (Some(0), Some(n)) if n > 0)
-        })
-    })
 }
 
 /// Opens a pty master inside the namespaces and sends it, with the slave's

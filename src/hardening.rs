@@ -17,30 +17,29 @@ pub const HANDOVER_PREFIX: &[u8] = b"nsexec-sealed:";
 
 const SEALS: u32 = g::F_SEAL_SEAL | g::F_SEAL_SHRINK | g::F_SEAL_GROW | g::F_SEAL_WRITE;
 
-/// True when this process runs from a memfd that can no longer change.
-fn running_sealed() -> Result<bool, Fail> {
+/// This binary, opened; `None` when it already runs from a memfd that can
+/// no longer change.
+fn open_unless_sealed() -> Result<Option<OwnedFd>, Fail> {
     let exe =
         sys::open(b"/proc/self/exe", g::O_RDONLY).map_err(failed("open", b"/proc/self/exe"))?;
     Ok(match sys::fcntl(exe.raw(), g::F_GET_SEALS, 0) {
-        Ok(seals) => seals as u32 & SEALS == SEALS,
-        // Not a memfd (EINVAL), or a kernel without sealing.
-        Err(_) => false,
+        Ok(seals) if seals as u32 & SEALS == SEALS => None,
+        // Not a memfd (EINVAL), or not sealed.
+        _ => Some(exe),
     })
 }
 
-/// A sealed, close-on-exec memfd holding a copy of this binary.
-fn sealed_copy() -> Result<OwnedFd, Fail> {
-    let exe =
-        sys::open(b"/proc/self/exe", g::O_RDONLY).map_err(failed("open", b"/proc/self/exe"))?;
+/// A sealed, close-on-exec memfd holding a copy of `exe`.
+fn sealed_copy(exe: &OwnedFd) -> Result<OwnedFd, Fail> {
     let mem = sys::memfd_create(b"nsexec\0", g::MFD_CLOEXEC | g::MFD_ALLOW_SEALING)
         .map_err(failed("memfd_create", b""))?;
-    let mut buf = [0u8; 16 * 1024];
+    let mut buf = [0u8; 32 * 1024];
     loop {
         let n = match sys::read(exe.raw(), &mut buf) {
             Ok(0) => break,
             Ok(n) => n,
             Err(Errno::EINTR) => continue,
-            Err(e) => return Err(Fail::new("failed to read /proc/self/exe").errno(e)),
+            Err(e) => return Err(Fail::new("read of /proc/self/exe").errno(e)),
         };
         sys::write_all(mem.raw(), buf.get(..n).unwrap_or(&[]))
             .map_err(failed("write of the binary copy", b""))?;
@@ -52,8 +51,8 @@ fn sealed_copy() -> Result<OwnedFd, Fail> {
 
 /// Re-executes from a sealed copy of this binary with `argv` (ending in a
 /// null pointer). Returns only on failure.
-fn exec_from_sealed_copy(argv: &[CPtr], p: &Process) -> Fail {
-    let mem = match sealed_copy() {
+fn exec_from_sealed_copy(exe: OwnedFd, argv: &[CPtr], p: &Process) -> Fail {
+    let mem = match sealed_copy(&exe) {
         Ok(m) => m,
         Err(f) => return f,
     };
@@ -69,15 +68,15 @@ fn exec_from_sealed_copy(argv: &[CPtr], p: &Process) -> Fail {
 
 /// Command-line mode: before joining, run from a sealed copy, same argv.
 pub fn reexec_for_join(p: &Process) -> Result<(), Fail> {
-    if running_sealed()? {
+    let Some(exe) = open_unless_sealed()? else {
         return Ok(());
-    }
+    };
     let mut argv: heapless::Vec<CPtr, 4096> = heapless::Vec::new();
     for &a in p.argv.iter().chain(core::iter::once(&core::ptr::null())) {
         argv.push(a)
             .map_err(|_| Fail::new("too many arguments to re-execute"))?;
     }
-    Err(exec_from_sealed_copy(&argv, p))
+    Err(exec_from_sealed_copy(exe, &argv, p))
 }
 
 /// Bootstrap mode: when the message asks to join namespaces and we do not
@@ -87,9 +86,9 @@ pub fn ensure_sealed_for_join(p: &Process, cfg: &Config<'_>, msg: &[u8]) -> Resu
     if cfg.ns_paths.is_empty() || p.arg(0).is_some_and(|a| a.starts_with(HANDOVER_PREFIX)) {
         return Ok(());
     }
-    if running_sealed()? {
+    let Some(exe) = open_unless_sealed()? else {
         return Ok(());
-    }
+    };
     let (tx, rx) = sys::socketpair().map_err(failed("socketpair for the handover", b""))?;
     sys::write_all(tx.raw(), msg).map_err(failed("write of the handover message", b""))?;
     drop(tx);
@@ -108,7 +107,7 @@ pub fn ensure_sealed_for_join(p: &Process, cfg: &Config<'_>, msg: &[u8]) -> Resu
         argv.push(a)
             .map_err(|_| Fail::new("too many arguments to re-execute"))?;
     }
-    Err(exec_from_sealed_copy(&argv, p))
+    Err(exec_from_sealed_copy(exe, &argv, p))
 }
 
 /// The handover fd named in argv[0] by [`ensure_sealed_for_join`], if any.

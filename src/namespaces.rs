@@ -263,7 +263,10 @@ pub fn enter(cfg: &Config<'_>, mapper: Mapper) -> Result<(), Fail> {
             }
             Mapper::Itself => write_id_maps(0, cfg)?,
         }
-        sys::setresuid(0, 0, 0).map_err(failed("setresuid(0, 0, 0)", b""))?;
+        // Without a mapping for root (unshare -U alone), stay the overflow id.
+        if maps_inner_zero(cfg.uid_map) {
+            sys::setresuid(0, 0, 0).map_err(failed("setresuid(0, 0, 0)", b""))?;
+        }
     }
     let rest = cfg.clone_flags & !g::CLONE_NEWUSER;
     if rest != 0 {
@@ -309,4 +312,16 @@ pub fn answer(
     };
     crate::sync::send(fd, ack).map_err(failed("write of an acknowledgement", b""))?;
     Ok(true)
+}
+
+/// True when `map` maps some range starting at id 0 inside.
+pub fn maps_inner_zero(map: Option<&[u8]>) -> bool {
+    map.is_some_and(|m| {
+        m.split(|&c| c == b'\n').any(|l| {
+            let mut f = l
+                .split(|&c| c == b' ' || c == b'\t')
+                .filter(|x| !x.is_empty());
+            f.next() == Some(b"0")
+        })
+    })
 }

@@ -1,0 +1,460 @@
+//! The command-line mode on real processes and real namespaces.
+
+mod support;
+
+use std::process::Command;
+use std::time::Duration;
+use support::*;
+
+fn host_ns() -> std::collections::HashMap<String, String> {
+    NS_NAMES
+        .iter()
+        .map(|n| (n.to_string(), ns_link("self", n)))
+        .collect()
+}
+
+#[test]
+fn each_create_flag_makes_exactly_its_namespace() {
+    if skip_under_qemu("creating a user namespace needs native clone/unshare") {
+        return;
+    }
+    let host = host_ns();
+    for (flag, name) in [
+        ("-p", "pid"),
+        ("-m", "mnt"),
+        ("-u", "uts"),
+        ("-i", "ipc"),
+        ("-n", "net"),
+        ("-C", "cgroup"),
+        ("-T", "time"),
+        ("-U", "user"),
+    ] {
+        let o = sh(&[flag], &print_namespaces());
+        assert!(o.status.success(), "{flag}: {}", stderr(&o));
+        let inside = parse_namespaces(&stdout(&o));
+        for n in NS_NAMES {
+            let differs = inside.get(n) != host.get(n);
+            assert_eq!(
+                differs,
+                n == name,
+                "{flag}: namespace {n} inside {:?} host {:?}",
+                inside.get(n),
+                host.get(n)
+            );
+        }
+    }
+}
+
+#[test]
+fn non_user_namespaces_are_created_as_root_on_every_arch() {
+    let host = host_ns();
+    let o = sh(
+        &["-p", "-m", "-u", "-i", "-n"],
+        &format!("{} echo self=$$", print_namespaces()),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let inside = parse_namespaces(&stdout(&o));
+    for n in ["pid", "mnt", "uts", "ipc", "net"] {
+        assert_ne!(inside.get(n), host.get(n), "{n}");
+    }
+    assert_eq!(inside.get("user"), host.get("user"));
+    assert_eq!(
+        inside.get("self").map(String::as_str),
+        Some("1"),
+        "payload is pid 1 of the new pid namespace"
+    );
+}
+
+#[test]
+fn map_root_user_matches_unshare() {
+    if skip_under_qemu("user namespaces") {
+        return;
+    }
+    let ours = sh(
+        &["-U", "-r"],
+        "cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups; id -u; id -g",
+    );
+    let theirs = Command::new("unshare")
+        .args([
+            "-U",
+            "-r",
+            "/bin/sh",
+            "-c",
+            "cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups; id -u; id -g",
+        ])
+        .output()
+        .unwrap();
+    assert!(ours.status.success(), "{}", stderr(&ours));
+    assert_eq!(stdout(&ours), stdout(&theirs));
+    assert!(stdout(&ours).ends_with("0\n0\n"));
+}
+
+#[test]
+fn map_current_user_keeps_the_callers_ids() {
+    if skip_under_qemu("user namespaces") {
+        return;
+    }
+    let o = sh(&["-U", "-c"], "cat /proc/self/uid_map; id -u");
+    let uid = unsafe { libc::getuid() };
+    let words: Vec<String> = stdout(&o).split_whitespace().map(str::to_owned).collect();
+    assert_eq!(
+        words,
+        [
+            uid.to_string(),
+            uid.to_string(),
+            "1".into(),
+            uid.to_string()
+        ]
+    );
+}
+
+#[test]
+fn map_users_writes_a_range_and_makes_root() {
+    if skip_under_qemu("user namespaces") {
+        return;
+    }
+    let o = sh(
+        &[
+            "--map-users=0:100000:65536",
+            "--map-groups=0:100000:65536",
+            "--map-user=0",
+        ],
+        "cat /proc/self/uid_map /proc/self/gid_map; id -u; id -g; grep Groups /proc/self/status",
+    );
+    // --map-user after --map-users replaces the uid map with a single line.
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = sh(
+        &["--map-users=0:100000:65536", "--map-groups=0:100000:65536"],
+        "cat /proc/self/uid_map /proc/self/gid_map; id -u; id -g",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    let words: Vec<&str> = text.split_whitespace().collect();
+    assert_eq!(
+        words,
+        ["0", "100000", "65536", "0", "100000", "65536", "0", "0"],
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn hostname_is_set_in_the_new_uts_namespace() {
+    let o = sh(&["-u", "--hostname", "nsexec-test-host"], "hostname");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o).trim(), "nsexec-test-host");
+    assert_ne!(
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .unwrap()
+            .trim(),
+        "nsexec-test-host"
+    );
+}
+
+#[test]
+fn mount_proc_shows_only_the_new_pid_namespace() {
+    let o = sh(
+        &["-p", "--mount-proc"],
+        "echo $$; ls /proc | grep -c '^[0-9]'",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let mut lines = out.lines();
+    assert_eq!(lines.next(), Some("1"));
+    let count: u32 = lines.next().unwrap().parse().unwrap();
+    assert!(count <= 3, "the fresh /proc lists {count} processes");
+    // The host's /proc is untouched.
+    assert!(std::fs::read_dir("/proc").unwrap().count() > 3);
+}
+
+#[test]
+fn time_offsets_reach_the_payload() {
+    if skip_under_qemu("time namespaces need a new-process clone") {
+        return;
+    }
+    let host: f64 = std::fs::read_to_string("/proc/uptime")
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let o = sh(
+        &["-T", "--boottime", "86400", "--monotonic", "3600"],
+        "cat /proc/uptime",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let inside: f64 = stdout(&o)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        inside >= host + 86400.0 - 5.0 && inside < host + 86400.0 + 60.0,
+        "uptime {inside} vs host {host}"
+    );
+}
+
+#[test]
+fn oom_score_adj_is_inherited_by_the_payload() {
+    let o = sh(&["--oom-score-adj", "537"], "cat /proc/self/oom_score_adj");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o).trim(), "537");
+}
+
+#[test]
+fn no_new_privs_is_set_for_the_payload() {
+    let o = sh(&["--no-new-privs"], "grep NoNewPrivs /proc/self/status");
+    assert_eq!(stdout(&o).split_whitespace().last(), Some("1"));
+    let o = sh(&[], "grep NoNewPrivs /proc/self/status");
+    assert_eq!(stdout(&o).split_whitespace().last(), Some("0"));
+}
+
+#[test]
+fn exit_statuses_pass_through_unchanged() {
+    for code in (0..=255).step_by(1) {
+        let o = sh(&[], &format!("exit {code}"));
+        assert_eq!(o.status.code(), Some(code), "exit {code}");
+    }
+}
+
+#[test]
+fn exit_statuses_pass_through_a_new_pid_namespace_and_init() {
+    for args in [&["-p"][..], &["--init"], &["-p", "--init"]] {
+        for code in [0, 1, 7, 126, 127, 128, 200, 255] {
+            let o = sh(args, &format!("exit {code}"));
+            assert_eq!(o.status.code(), Some(code), "{args:?} exit {code}");
+        }
+    }
+}
+
+#[test]
+fn a_payload_killed_by_a_signal_gives_128_plus_its_number() {
+    for sig in [1, 2, 9, 15, 10] {
+        let o = sh(&["--init"], &format!("kill -{sig} $$"));
+        assert_eq!(
+            o.status.code(),
+            Some(128 + sig),
+            "signal {sig}: {}",
+            stderr(&o)
+        );
+        let o = sh(&[], &format!("kill -{sig} $$"));
+        assert_eq!(
+            o.status.code(),
+            None,
+            "without a child the payload is nsexec itself"
+        );
+    }
+}
+
+#[test]
+fn missing_and_unexecutable_programs_give_127_and_126() {
+    let o = run(cmd(["/nonexistent/program"]), Duration::from_secs(10));
+    assert_eq!(o.status.code(), Some(127));
+    assert!(
+        stderr(&o).contains("/nonexistent/program") && stderr(&o).contains("ENOENT"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(cmd(["no-such-program-anywhere"]), Duration::from_secs(10));
+    assert_eq!(o.status.code(), Some(127));
+    let dir = tempdir("noexec");
+    let plain = format!("{dir}/plain");
+    std::fs::write(&plain, "not a program").unwrap();
+    let o = run(cmd([&plain]), Duration::from_secs(10));
+    assert_eq!(o.status.code(), Some(126));
+    assert!(stderr(&o).contains("EACCES"), "{}", stderr(&o));
+    let garbage = format!("{dir}/garbage");
+    std::fs::write(&garbage, [0x7fu8, b'E', b'L', b'F', 0, 0, 0]).unwrap();
+    std::fs::set_permissions(
+        &garbage,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let o = run(cmd([&garbage]), Duration::from_secs(10));
+    assert_eq!(o.status.code(), Some(126));
+    assert!(stderr(&o).contains("ENOEXEC"), "{}", stderr(&o));
+    let o = run(
+        cmd(["-p", "--", "/nonexistent/program"]),
+        Duration::from_secs(10),
+    );
+    assert_eq!(o.status.code(), Some(127));
+}
+
+#[test]
+fn bad_command_lines_exit_125_with_a_usage_hint_and_run_nothing() {
+    let dir = tempdir("badcli");
+    let flag = format!("{dir}/ran");
+    let touch = format!("touch {flag}");
+    let cases: &[&[&str]] = &[
+        &["--frobnicate"],
+        &["-Z"],
+        &["--target"],
+        &["--target=notapid"],
+        &["--boottime", "5"],
+        &["--monotonic", "5"],
+        &["--hostname", "h"],
+        &["--mount-proc"],
+        &["--join", "bogus=/x"],
+        &["--join", "net"],
+        &["--oom-score-adj", "5000"],
+        &["--remap-exit", "300"],
+        &["--kill-child=NOTASIG"],
+        &["--setgroups=maybe", "-U"],
+        &["--pid=3"],
+        &["-t", "999999999"],
+        &["--join", "net=/nonexistent/ns"],
+    ];
+    for args in cases {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--", "/bin/sh", "-c", &touch]);
+        let o = run(cmd(&all), Duration::from_secs(10));
+        assert_eq!(o.status.code(), Some(125), "{args:?}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert_eq!(
+            err.lines().filter(|l| l.starts_with("nsexec: ")).count(),
+            1,
+            "{args:?}: one line naming the problem: {err}"
+        );
+        assert!(
+            !std::path::Path::new(&flag).exists(),
+            "{args:?} ran the program"
+        );
+    }
+    let o = run(cmd(["--frobnicate", "x"]), Duration::from_secs(10));
+    assert!(stderr(&o).contains("Try 'nsexec --help'"));
+    let o = run(cmd(["-U"]), Duration::from_secs(10));
+    assert_eq!(o.status.code(), Some(125));
+    assert!(stderr(&o).contains("no program"));
+}
+
+#[test]
+fn help_and_version_print_and_exit_zero() {
+    let o = run(cmd(["--help"]), Duration::from_secs(10));
+    assert_eq!(o.status.code(), Some(0));
+    for opt in [
+        "--user",
+        "--target",
+        "--map-users",
+        "--init",
+        "--console-socket",
+        "--remap-exit",
+    ] {
+        assert!(stdout(&o).contains(opt), "--help lacks {opt}");
+    }
+    let o = run(cmd(["--version"]), Duration::from_secs(10));
+    assert!(stdout(&o).starts_with("nsexec "));
+}
+
+#[test]
+fn target_joins_every_namespace_of_a_running_process() {
+    if skip_under_qemu("the target needs a user namespace") {
+        return;
+    }
+    let m = marker("target");
+    let mut target = Command::new("unshare")
+        .args([
+            "-U",
+            "-r",
+            "-p",
+            "-f",
+            "-m",
+            "-u",
+            "-i",
+            "-n",
+            "/bin/sh",
+            "-c",
+            &format!("sleep 60; : {m}"),
+        ])
+        .spawn()
+        .unwrap();
+    let pid = wait_for_pid(&m);
+    let target_ns: std::collections::HashMap<&str, String> = NS_NAMES
+        .iter()
+        .map(|n| (*n, ns_link(&pid.to_string(), n)))
+        .collect();
+    let o = sh(
+        &["-t", &pid.to_string()],
+        &format!("{} id -u", print_namespaces()),
+    );
+    unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    let _ = target.kill();
+    let _ = target.wait();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let inside = parse_namespaces(&stdout(&o));
+    for n in ["user", "pid", "mnt", "uts", "ipc", "net"] {
+        assert_eq!(inside.get(n), Some(&target_ns[n]), "{n}");
+    }
+    assert!(
+        stdout(&o).trim_end().ends_with('0'),
+        "root in the joined user namespace: {}",
+        stdout(&o)
+    );
+    assert_gone(&m, Duration::from_secs(5));
+}
+
+#[test]
+fn join_by_path_matches_nsenter() {
+    let m = marker("join");
+    let mut target = Command::new("unshare")
+        .args(["-u", "-n", "/bin/sh", "-c", &format!("sleep 60; : {m}")])
+        .spawn()
+        .unwrap();
+    let pid = wait_for_pid(&m).to_string();
+    let target_net = ns_link(&pid, "net");
+    let ours = sh(
+        &[
+            "--join",
+            &format!("net=/proc/{pid}/ns/net"),
+            "--join",
+            &format!("uts=/proc/{pid}/ns/uts"),
+        ],
+        "readlink /proc/self/ns/net /proc/self/ns/uts",
+    );
+    let theirs = Command::new("nsenter")
+        .args([
+            "-t",
+            &pid,
+            "-n",
+            "-u",
+            "readlink",
+            "/proc/self/ns/net",
+            "/proc/self/ns/uts",
+        ])
+        .output()
+        .unwrap();
+    let _ = target.kill();
+    let _ = target.wait();
+    assert!(ours.status.success(), "{}", stderr(&ours));
+    assert_eq!(stdout(&ours), stdout(&theirs));
+    assert_eq!(stdout(&ours).lines().next().unwrap(), target_net);
+}
+
+/// The newest process whose command line holds `m` (with `unshare -f`, the
+/// forked child rather than unshare itself).
+pub fn wait_for_pid(m: &str) -> u32 {
+    for _ in 0..500 {
+        if let Some(p) = pids_matching(m).into_iter().max() {
+            std::thread::sleep(Duration::from_millis(50));
+            if let Some(p2) = pids_matching(m).into_iter().max() {
+                return p2.max(p);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("no process {m}");
+}
+
+pub fn tempdir(name: &str) -> String {
+    let d = std::env::temp_dir().join(format!("{}-{}", marker(name), rand_suffix()));
+    std::fs::create_dir_all(&d).unwrap();
+    d.display().to_string()
+}
+
+fn rand_suffix() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+}

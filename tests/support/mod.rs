@@ -1,0 +1,186 @@
+//! Shared by the command-line, init, audit and cross test files: where the
+//! binary is, how to run it (natively or under the arch's qemu), and how to
+//! look at real processes and namespaces.
+#![allow(dead_code)]
+
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The binary under test: `$NSEXEC_BIN`, else the one cargo built.
+pub fn nsexec() -> PathBuf {
+    std::env::var_os("NSEXEC_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_nsexec")))
+}
+
+/// `$NSEXEC_ARCH`'s emulator from `targets/<arch>.toml`, if it has one.
+pub fn emulator() -> Option<String> {
+    let arch = std::env::var("NSEXEC_ARCH").ok()?;
+    let path = format!("{}/targets/{arch}.toml", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    text.lines().find_map(|l| {
+        l.strip_prefix("runner = \"")?
+            .strip_suffix('"')
+            .map(str::to_owned)
+    })
+}
+
+pub fn under_qemu() -> bool {
+    emulator().is_some()
+}
+
+/// Prints why a test does not apply here and returns true, so a test can
+/// `if skip_under_qemu("...") { return; }`.
+pub fn skip_under_qemu(why: &str) -> bool {
+    if under_qemu() {
+        eprintln!("skipped under qemu: {why}");
+        return true;
+    }
+    false
+}
+
+/// `nsexec ARGS`, through the emulator when there is one.
+pub fn cmd<I, S>(args: I) -> Command
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let mut c = match emulator() {
+        Some(emu) => {
+            let mut c = Command::new(emu);
+            c.arg(nsexec());
+            c
+        }
+        None => Command::new(nsexec()),
+    };
+    c.args(args);
+    // Every test process leads its own group, so a timeout can kill it all.
+    c.process_group(0);
+    c
+}
+
+/// Runs with a deadline; a hung run is killed (with its process group) and fails the test.
+pub fn run(mut c: Command, timeout: Duration) -> Output {
+    c.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = c.spawn().expect("spawn");
+    wait_output(child, timeout)
+}
+
+pub fn wait_output(mut child: std::process::Child, timeout: Duration) -> Output {
+    let start = Instant::now();
+    loop {
+        if child.try_wait().expect("try_wait").is_some() {
+            return child.wait_with_output().expect("output");
+        }
+        if start.elapsed() > timeout {
+            unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
+            let out = child.wait_with_output().expect("output");
+            panic!(
+                "timed out after {timeout:?}; stdout: {}; stderr: {}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+pub fn sh(args: &[&str], script: &str) -> Output {
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["--", "/bin/sh", "-c", script]);
+    run(cmd(all), Duration::from_secs(20))
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// `readlink /proc/PID/ns/NAME`, e.g. `net:[4026531833]`.
+pub fn ns_link(pid: &str, name: &str) -> String {
+    std::fs::read_link(format!("/proc/{pid}/ns/{name}"))
+        .map(|p| p.display().to_string())
+        .unwrap_or_default()
+}
+
+pub const NS_NAMES: [&str; 8] = ["cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"];
+
+/// A shell snippet printing `name=link` for each namespace of the shell itself.
+pub fn print_namespaces() -> String {
+    NS_NAMES
+        .iter()
+        .map(|n| format!("echo {n}=$(readlink /proc/self/ns/{n});"))
+        .collect()
+}
+
+/// Parses `name=link` lines.
+pub fn parse_namespaces(out: &str) -> std::collections::HashMap<String, String> {
+    out.lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(a, b)| (a.to_owned(), b.to_owned()))
+        .collect()
+}
+
+/// Pids of processes whose command line contains `needle`, other than us.
+pub fn pids_matching(needle: &str) -> Vec<u32> {
+    let me = std::process::id();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&p| p != me)
+        .filter(|p| {
+            std::fs::read(format!("/proc/{p}/cmdline"))
+                .map(|c| {
+                    String::from_utf8_lossy(&c)
+                        .replace('\0', " ")
+                        .contains(needle)
+                })
+                .unwrap_or(false)
+        })
+        .collect()
+}
+
+/// Waits until no process matches `needle` (a unique marker the test put
+/// on a command line); fails if one survives `timeout`.
+pub fn assert_gone(needle: &str, timeout: Duration) {
+    let start = Instant::now();
+    loop {
+        let left = pids_matching(needle);
+        if left.is_empty() {
+            return;
+        }
+        if start.elapsed() > timeout {
+            for p in &left {
+                unsafe { libc::kill(*p as i32, libc::SIGKILL) };
+            }
+            panic!("processes left behind: {left:?} matching {needle}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// A marker unique to this test run, for finding its processes.
+pub fn marker(name: &str) -> String {
+    format!("nsexec-test-{name}-{}", std::process::id())
+}
+
+/// Zombie children of `pid`.
+pub fn zombies_of(pid: u32) -> usize {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|p| {
+            let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default();
+            let after = stat.rsplit_once(')').map(|x| x.1).unwrap_or("");
+            let f: Vec<&str> = after.split_whitespace().collect();
+            f.first() == Some(&"Z") && f.get(1) == Some(&pid.to_string().as_str())
+        })
+        .count()
+}
