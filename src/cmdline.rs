@@ -469,7 +469,12 @@ fn child_steps(pl: &Payload<'_, '_>, parent: Pid, in_new_pidns: bool) -> Result<
         attach_console(master)?;
     }
     if pl.cli.init && in_new_pidns {
-        // PID 1 of the new namespace: supervise the payload from here.
+        // PID 1 of the new namespace: supervise the payload from here. This
+        // init is nsexec's, not the user's: it does not outlive nsexec, and
+        // its end takes the whole namespace with it.
+        if pl.cli.kill_child.is_none() {
+            sys::set_pdeathsig(g::SIGKILL).map_err(failed("prctl(PR_SET_PDEATHSIG)", b""))?;
+        }
         let me = sys::getpid();
         let payload =
             sys::spawn(0, || run_payload(pl, me)).map_err(failed("clone of the payload", b""))?;
