@@ -34,7 +34,8 @@ size: build-all
 
 # Host tests: unit tests and the integration suite, on x86_64.
 test-host: build
-    cargo test --release -- --test-threads=2
+    cargo build --release --features selftest --target-dir target/selftest
+    NSEXEC_SELFTEST_BIN="$PWD/target/selftest/release/nsexec" cargo test --release -- --test-threads=2
 
 # The whole suite: host tests, then every architecture under qemu.
 test: test-host cross

@@ -155,4 +155,87 @@ fn argv_and_env(r: &mut Report, p: &Process) {
     r.check("argv: program name present", p.arg(0).is_some());
 }
 
-fn extra_checks(_r: &mut Report) {}
+/// Byte-order-sensitive parsing on the architecture itself: the message is
+/// built in native order, as runc's Go side writes it.
+fn extra_checks(r: &mut Report) {
+    use crate::netlink;
+    let mut buf = [0u8; 256];
+    let mut len = 16;
+    let mut attr = |buf: &mut [u8; 256], len: &mut usize, ty: u16, value: &[u8]| {
+        let nla_len = 4 + value.len();
+        let at = *len;
+        let Some(h) = buf.get_mut(at..at + 4) else {
+            return;
+        };
+        crate::fmt::copy(h, &(nla_len as u16).to_ne_bytes());
+        crate::fmt::copy(h.get_mut(2..).unwrap_or(&mut []), &ty.to_ne_bytes());
+        if let Some(dst) = buf.get_mut(at + 4..) {
+            crate::fmt::copy(dst, value);
+        }
+        *len = (at + nla_len + 3) & !3;
+    };
+    let flags = linux_raw_sys::general::CLONE_NEWNET | linux_raw_sys::general::CLONE_NEWUTS;
+    attr(
+        &mut buf,
+        &mut len,
+        netlink::CLONE_FLAGS_ATTR,
+        &flags.to_ne_bytes(),
+    );
+    attr(
+        &mut buf,
+        &mut len,
+        netlink::SETGROUP_ATTR,
+        &1u32.to_ne_bytes(),
+    );
+    attr(&mut buf, &mut len, netlink::ROOTLESS_EUID_ATTR, &[1]);
+    attr(
+        &mut buf,
+        &mut len,
+        netlink::NS_PATHS_ATTR,
+        b"net:/proc/1/ns/net\0",
+    );
+    let mut header = [0u8; 16];
+    crate::fmt::copy(&mut header, &(len as u32).to_ne_bytes());
+    crate::fmt::copy(
+        header.get_mut(4..).unwrap_or(&mut []),
+        &netlink::INIT_MSG.to_ne_bytes(),
+    );
+    crate::fmt::copy(&mut buf, &header);
+    let msg = buf.get(..len).unwrap_or(&[]);
+    let parsed = netlink::parse(msg);
+    r.check("netlink: native-order message parses", parsed.is_ok());
+    if let Ok(cfg) = parsed {
+        r.check(
+            "netlink: CLONE_FLAGS read as a native u32",
+            cfg.clone_flags == flags,
+        );
+        r.check(
+            "netlink: a 4-byte bool 1 is true (runc's C misreads it on big-endian)",
+            cfg.setgroups,
+        );
+        r.check(
+            "netlink: a 1-byte bool from older runc is true",
+            cfg.rootless_euid,
+        );
+        let path = cfg.ns_paths.first().map(|p| p.path);
+        r.check(
+            "netlink: NS_PATHS entry parsed",
+            path == Some(&b"/proc/1/ns/net"[..]),
+        );
+    }
+    let mut swapped = header;
+    crate::fmt::copy(&mut swapped, &(len as u32).swap_bytes().to_ne_bytes());
+    r.check(
+        "netlink: a length in the wrong byte order is refused",
+        netlink::message_length(&swapped).is_err(),
+    );
+    let mut ty_swapped = header;
+    crate::fmt::copy(
+        ty_swapped.get_mut(4..).unwrap_or(&mut []),
+        &netlink::INIT_MSG.swap_bytes().to_ne_bytes(),
+    );
+    r.check(
+        "netlink: a type in the wrong byte order is refused",
+        netlink::message_length(&ty_swapped).is_err(),
+    );
+}

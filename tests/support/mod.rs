@@ -184,3 +184,25 @@ pub fn zombies_of(pid: u32) -> usize {
         })
         .count()
 }
+
+/// The binary under test is big-endian (s390x under qemu): messages for it
+/// are encoded in its byte order, as its own caller would.
+pub fn target_big_endian() -> bool {
+    std::env::var("NSEXEC_ARCH").is_ok_and(|a| a == "s390x")
+}
+
+pub fn target_u32(v: u32) -> [u8; 4] {
+    if target_big_endian() {
+        v.to_be_bytes()
+    } else {
+        v.to_le_bytes()
+    }
+}
+
+pub fn target_u16(v: u16) -> [u8; 2] {
+    if target_big_endian() {
+        v.to_be_bytes()
+    } else {
+        v.to_le_bytes()
+    }
+}
