@@ -206,3 +206,4 @@ pub fn target_u16(v: u16) -> [u8; 2] {
         v.to_le_bytes()
     }
 }
+pub mod runc;

@@ -1,0 +1,646 @@
+//! runc's bootstrap contract (shared/PROTOCOL.md), driven by a reference
+//! parent that encodes as runc's Go side does. Every test is a real run in
+//! real namespaces. Stages are children of this process (CLONE_PARENT), so
+//! the tests run one at a time to tell their stages apart.
+
+mod support;
+
+use std::sync::Mutex;
+use std::time::Duration;
+use support::runc::{self, Bootstrap, Options, Outcome};
+use support::*;
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn sh_payload(script: &str) -> Vec<String> {
+    vec!["/bin/sh".into(), "-c".into(), script.into()]
+}
+
+fn boot(msg: &Bootstrap, script: &str) -> Outcome {
+    runc::run(
+        &nsexec(),
+        msg,
+        Options {
+            program: sh_payload(script),
+            ..Default::default()
+        },
+    )
+}
+
+fn ok(o: &Outcome) {
+    assert_eq!(
+        o.stage0,
+        Some(0),
+        "stage 0 failed: {}\n{:?}",
+        o.stderr,
+        o.log
+    );
+    assert_eq!(
+        o.payload,
+        Some(0),
+        "payload failed: {}\n{:?}",
+        o.stderr,
+        o.log
+    );
+}
+
+/// Nothing this test started is still alive.
+fn assert_no_stage_alive() {
+    std::thread::sleep(Duration::from_millis(50));
+    runc::reap_strays();
+    let alive: Vec<u32> = runc::our_stages()
+        .into_iter()
+        .filter(|p| {
+            !std::fs::read_to_string(format!("/proc/{p}/stat"))
+                .unwrap_or_default()
+                .contains(") Z ")
+        })
+        .collect();
+    assert!(alive.is_empty(), "stages left alive: {alive:?}");
+}
+
+// PROTOCOL.md section 6: what runc's own nsenter tests check.
+
+#[test]
+fn runc_joins_the_callers_pid_namespace_with_a_new_net() {
+    if skip_under_qemu("stages use CLONE_PARENT") {
+        return;
+    }
+    let _g = serial();
+    let me = std::process::id();
+    let msg = Bootstrap {
+        clone_flags: runc::CLONE_NEWNET,
+        ns_paths: vec![("pid".into(), format!("/proc/{me}/ns/pid"))],
+        ..Default::default()
+    };
+    let o = boot(&msg, "readlink /proc/self/ns/net");
+    ok(&o);
+    let v: serde_json::Value = serde_json::from_slice(&o.pipe).expect("pid JSON");
+    let obj = v.as_object().unwrap();
+    assert_eq!(obj.len(), 2, "exactly two fields: {v}");
+    assert!(obj["stage1_pid"].as_i64().unwrap() > 0 && obj["stage2_pid"].as_i64().unwrap() > 0);
+    assert_eq!(
+        o.pipe,
+        format!(
+            "{{\"stage1_pid\":{},\"stage2_pid\":{}}}\n",
+            o.stage1_pid.unwrap(),
+            o.stage2_pid.unwrap()
+        )
+        .as_bytes()
+    );
+    assert_ne!(o.stdout.trim(), ns_link("self", "net"));
+    assert_no_stage_alive();
+}
+
+#[test]
+fn runc_refuses_a_nonexistent_pid_path() {
+    let _g = serial();
+    let msg = Bootstrap {
+        clone_flags: runc::CLONE_NEWNET,
+        ns_paths: vec![("pid".into(), "/proc/-1/ns/pid".into())],
+        ..Default::default()
+    };
+    let o = boot(&msg, "echo ran");
+    assert_ne!(o.stage0, Some(0));
+    assert!(!o.stdout.contains("ran"));
+    assert_no_stage_alive();
+}
+
+#[test]
+fn runc_refuses_a_path_of_the_wrong_type() {
+    if skip_under_qemu("stages use CLONE_PARENT") {
+        return;
+    }
+    let _g = serial();
+    let me = std::process::id();
+    let msg = Bootstrap {
+        clone_flags: runc::CLONE_NEWNET,
+        ns_paths: vec![("net".into(), format!("/proc/{me}/ns/pid"))],
+        ..Default::default()
+    };
+    let o = boot(&msg, "echo ran");
+    assert_ne!(o.stage0, Some(0));
+    assert!(!o.stdout.contains("ran"));
+    assert!(
+        o.log
+            .iter()
+            .any(|l| l.contains("fatal") && l.contains("EINVAL")),
+        "{:?}",
+        o.log
+    );
+    assert_no_stage_alive();
+}
+
+#[test]
+fn runc_log_lines_decode_with_level_and_msg() {
+    if skip_under_qemu("stages use CLONE_PARENT") {
+        return;
+    }
+    let _g = serial();
+    let msg = Bootstrap {
+        clone_flags: runc::CLONE_NEWNET | runc::CLONE_NEWUTS,
+        ..Default::default()
+    };
+    let o = boot(&msg, "true");
+    ok(&o);
+    let lines = o.log_json();
+    assert!(!lines.is_empty());
+    for l in &lines {
+        let obj = l.as_object().unwrap();
+        assert!(!obj["level"].as_str().unwrap().is_empty());
+        assert!(!obj["msg"].as_str().unwrap().is_empty());
+    }
+    // Prefixes: nsexec before the stages, nsexec-N[pid] inside them.
+    let msgs: Vec<&str> = lines.iter().map(|l| l["msg"].as_str().unwrap()).collect();
+    assert!(msgs.iter().any(|m| m.starts_with("nsexec-1[")), "{msgs:?}");
+    assert!(msgs.iter().any(|m| m.starts_with("nsexec-2[")), "{msgs:?}");
+}
+
+#[test]
+fn creates_seven_namespaces_with_a_range_mapping() {
+    if skip_under_qemu("user namespaces") {
+        return;
+    }
+    let _g = serial();
+    let host: std::collections::HashMap<String, String> = NS_NAMES
+        .iter()
+        .map(|n| (n.to_string(), ns_link("self", n)))
+        .collect();
+    let flags = runc::CLONE_NEWUSER
+        | runc::CLONE_NEWPID
+        | runc::CLONE_NEWNS
+        | runc::CLONE_NEWUTS
+        | runc::CLONE_NEWIPC
+        | runc::CLONE_NEWNET
+        | runc::CLONE_NEWCGROUP;
+    let msg = Bootstrap {
+        clone_flags: flags,
+        uid_map: Some("0 100000 65536\n".into()),
+        gid_map: Some("0 100000 65536\n".into()),
+        setgroups: true,
+        ..Default::default()
+    };
+    let script = format!(
+        "{} mount -t proc proc /proc; echo pid=$$; echo sid=$(cut -d' ' -f6 /proc/$$/stat); echo uid=$(id -u); echo gid=$(id -g); echo groups=$(grep ^Groups: /proc/self/status | cut -f2); echo uidmap=$(cat /proc/self/uid_map); echo gidmap=$(cat /proc/self/gid_map)",
+        print_namespaces()
+    );
+    let o = boot(&msg, &script);
+    ok(&o);
+    let f = parse_namespaces(&o.stdout);
+    assert_eq!(f["pid"], "1", "payload is pid 1");
+    assert_eq!(f["sid"], "1", "and a session leader");
+    assert_eq!((f["uid"].as_str(), f["gid"].as_str()), ("0", "0"));
+    assert_eq!(f["groups"].trim(), "", "no supplementary groups");
+    assert_eq!(
+        f["uidmap"].split_whitespace().collect::<Vec<_>>(),
+        ["0", "100000", "65536"]
+    );
+    assert_eq!(
+        f["gidmap"].split_whitespace().collect::<Vec<_>>(),
+        ["0", "100000", "65536"]
+    );
+    for n in ["user", "pid", "mnt", "uts", "ipc", "net", "cgroup"] {
+        assert_ne!(f[n], host[n], "{n} namespace not new");
+    }
+    assert_no_stage_alive();
+}
+
+#[test]
+fn joins_all_six_namespaces_of_a_running_process() {
+    if skip_under_qemu("user namespaces") {
+        return;
+    }
+    let _g = serial();
+    let m = marker("bootjoin");
+    let mut target = std::process::Command::new("unshare")
+        .args([
+            "--user",
+            "--map-root-user",
+            "--pid",
+            "--fork",
+            "--kill-child",
+            "--mount",
+            "--uts",
+            "--ipc",
+            "--net",
+            "/bin/sh",
+            "-c",
+            &format!("sleep 60; : {m}"),
+        ])
+        .spawn()
+        .unwrap();
+    let mut pid = 0;
+    for _ in 0..300 {
+        let ps = pids_matching(&m);
+        if ps.len() >= 2 {
+            pid = ps.into_iter().max().unwrap();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let names = ["user", "pid", "mnt", "uts", "ipc", "net"];
+    let want: Vec<String> = names.iter().map(|n| ns_link(&pid.to_string(), n)).collect();
+    let msg = Bootstrap {
+        ns_paths: names
+            .iter()
+            .map(|n| (n.to_string(), format!("/proc/{pid}/ns/{n}")))
+            .collect(),
+        ..Default::default()
+    };
+    let script = "for n in user pid mnt uts ipc net; do readlink /proc/self/ns/$n; done; id -u";
+    let o = boot(&msg, script);
+    let _ = target.kill();
+    let _ = target.wait();
+    ok(&o);
+    let lines: Vec<&str> = o.stdout.lines().collect();
+    assert_eq!(
+        &lines[..6],
+        &want.iter().map(String::as_str).collect::<Vec<_>>()[..]
+    );
+    assert_eq!(lines[6], "0", "root in the joined user namespace");
+    assert_gone(&m, Duration::from_secs(5));
+    assert_no_stage_alive();
+}
+
+#[test]
+fn time_offsets_and_oom_score_adj_reach_the_payload() {
+    if skip_under_qemu("time namespaces") {
+        return;
+    }
+    let _g = serial();
+    let host: f64 = std::fs::read_to_string("/proc/uptime")
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let msg = Bootstrap {
+        clone_flags: runc::CLONE_NEWTIME,
+        time_offsets: Some("monotonic 86400 0\nboottime 86400 0\n".into()),
+        oom_score_adj: Some("321".into()),
+        ..Default::default()
+    };
+    let o = boot(
+        &msg,
+        "cut -d' ' -f1 /proc/uptime; cat /proc/self/oom_score_adj",
+    );
+    ok(&o);
+    let lines: Vec<&str> = o.stdout.lines().collect();
+    let up: f64 = lines[0].parse().unwrap();
+    assert!(up >= host + 86400.0 - 5.0, "uptime {up} vs host {host}");
+    assert_eq!(lines[1], "321");
+}
+
+#[test]
+fn log_level_filters_lines() {
+    if skip_under_qemu("stages use CLONE_PARENT") {
+        return;
+    }
+    let _g = serial();
+    let msg = Bootstrap {
+        clone_flags: runc::CLONE_NEWUTS,
+        ..Default::default()
+    };
+    let mut counts = Vec::new();
+    for level in 0..=6 {
+        let l = level.to_string();
+        let o = runc::run(
+            &nsexec(),
+            &msg,
+            Options {
+                program: sh_payload("true"),
+                log_level: Some(&l),
+                ..Default::default()
+            },
+        );
+        ok(&o);
+        let lines = o.log_json();
+        let names = [
+            "panic", "fatal", "error", "warning", "info", "debug", "trace",
+        ];
+        for j in &lines {
+            let lv = names
+                .iter()
+                .position(|n| *n == j["level"].as_str().unwrap())
+                .unwrap();
+            assert!(
+                lv <= level,
+                "level {level} let a {} line through",
+                names[lv]
+            );
+        }
+        counts.push(lines.len());
+    }
+    assert_eq!(
+        counts[..5],
+        [0, 0, 0, 0, 0],
+        "a successful run logs nothing below debug"
+    );
+    assert!(counts[5] > 0 && counts[6] >= counts[5]);
+    // A failure at level 1 (fatal) logs exactly the fatal line.
+    let bad = Bootstrap {
+        ns_paths: vec![("net".into(), "/nonexistent".into())],
+        ..Default::default()
+    };
+    let o = runc::run(
+        &nsexec(),
+        &bad,
+        Options {
+            program: sh_payload("true"),
+            log_level: Some("1"),
+            ..Default::default()
+        },
+    );
+    let lines = o.log_json();
+    assert!(!lines.is_empty());
+    assert!(lines.iter().all(|l| l["level"] == "fatal"), "{:?}", o.log);
+    assert!(
+        lines[0]["msg"]
+            .as_str()
+            .unwrap()
+            .contains("/nonexistent: ENOENT"),
+        "the first line names the cause: {:?}",
+        o.log
+    );
+}
+
+#[test]
+fn the_environment_and_inherited_descriptors_reach_the_payload() {
+    if skip_under_qemu("stages use CLONE_PARENT") {
+        return;
+    }
+    let _g = serial();
+    let msg = Bootstrap {
+        clone_flags: runc::CLONE_NEWUTS,
+        ..Default::default()
+    };
+    let o = runc::run(
+        &nsexec(),
+        &msg,
+        Options {
+            program: sh_payload(
+                "echo state=$_LIBCONTAINER_STATEDIR; echo pipe=$_LIBCONTAINER_INITPIPE; ls /proc/self/fd | sort -n | tr '\\n' ' '",
+            ),
+            env: vec![("_LIBCONTAINER_STATEDIR", "/run/x".into())],
+            ..Default::default()
+        },
+    );
+    ok(&o);
+    assert!(o.stdout.contains("state=/run/x\n"));
+    assert!(o.stdout.contains("pipe=3\n"));
+    // stdin, stdout, stderr, the init pipe and the log pipe (as runc passes
+    // them); the shell's own ls adds one for the directory.
+    let fds: Vec<u32> = o
+        .stdout
+        .lines()
+        .last()
+        .unwrap()
+        .split_whitespace()
+        .map(|x| x.parse().unwrap())
+        .collect();
+    assert!(fds.starts_with(&[0, 1, 2, 3, 4]), "{fds:?}");
+    assert!(
+        fds.len() <= 6,
+        "nsexec leaked descriptors into the payload: {fds:?}"
+    );
+    assert!(
+        fds.iter().all(|&f| f <= 5),
+        "nsexec leaked descriptors into the payload: {fds:?}"
+    );
+}
+
+fn expect_fatal(msg: &Bootstrap, raw: Option<Vec<u8>>, env: Vec<(&str, String)>, needle: &str) {
+    let dir = std::env::temp_dir().join(marker("fatal"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let flag = dir.join("ran");
+    let _ = std::fs::remove_file(&flag);
+    let o = runc::run(
+        &nsexec(),
+        msg,
+        Options {
+            program: sh_payload(&format!("touch {}", flag.display())),
+            raw,
+            env,
+            log_pipe: false,
+            ..Default::default()
+        },
+    );
+    assert_eq!(
+        o.stage0,
+        Some(1),
+        "expected exit 1 for {needle}: {}",
+        o.stderr
+    );
+    assert!(o.stderr.starts_with("FATAL: "), "{}", o.stderr);
+    assert!(
+        o.stderr.contains(needle),
+        "expected {needle:?} in {}",
+        o.stderr
+    );
+    assert!(!flag.exists(), "payload ran for {needle}");
+    assert!(o.stage2_pid.is_none() || o.payload != Some(0));
+    assert_no_stage_alive();
+}
+
+#[test]
+fn every_malformed_message_is_fatal_with_its_own_message() {
+    let _g = serial();
+    let empty = Bootstrap::default();
+    let hdr = |len: u32, ty: u16| {
+        let mut m = Vec::new();
+        m.extend_from_slice(&len.to_ne_bytes());
+        m.extend_from_slice(&ty.to_ne_bytes());
+        m.extend_from_slice(&[1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        m
+    };
+    let with = |attrs: &[u8]| runc::message(attrs);
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (hdr(16, 2), "NLMSG_ERROR"),
+        (hdr(16, 3), "type 3"),
+        (hdr(8, 62000), "shorter than its 16-byte header"),
+        (
+            hdr(200_000, 62000),
+            "200000 bytes, larger than nsexec's 98304-byte buffer",
+        ),
+        (
+            hdr(10, 62000)[..10].to_vec(),
+            "middle of the netlink header",
+        ),
+        (hdr(40, 62000), "before the whole bootstrap message arrived"),
+        (with(&[3, 0, 0x91, 0x6a]), "shorter than its 4-byte header"),
+        (with(&[200, 0, 0x91, 0x6a, 0, 0, 0, 0]), "past the end"),
+        (
+            with(&runc::attr_u32(30000, 1)),
+            "unknown netlink attribute type 30000",
+        ),
+        (
+            with(&runc::attr_bytes(runc::CLONE_FLAGS_ATTR, b"xx")),
+            "4-byte integer",
+        ),
+        (
+            with(&runc::attr_u32(runc::CLONE_FLAGS_ATTR, 0x100)),
+            "not namespaces: 0x00000100",
+        ),
+        (
+            with(&[8, 0, 0x92, 0x6a, b'n', b'e', b't', b':']),
+            "NUL-terminated",
+        ),
+        (
+            with(&runc::attr_u32(runc::SETGROUP_ATTR, 2)),
+            "must be 0 or 1",
+        ),
+        (
+            with(&runc::attr_bytes(runc::SETGROUP_ATTR, b"abcdefg")),
+            "must be a bool",
+        ),
+        (
+            with(&runc::attr_bytes(
+                runc::NS_PATHS_ATTR,
+                b"mount:/proc/1/ns/mnt",
+            )),
+            "unknown namespace type",
+        ),
+        (
+            with(&runc::attr_bytes(runc::NS_PATHS_ATTR, b"/proc/1/ns/net")),
+            "no ':'",
+        ),
+        (
+            with(&runc::attr_bytes(runc::NS_PATHS_ATTR, b"net:")),
+            "empty path",
+        ),
+        (
+            with(&runc::attr_bytes(runc::NS_PATHS_ATTR, b"net:/a,net:/b")),
+            "twice",
+        ),
+        (
+            with(&runc::attr_bytes(runc::UIDMAP_ATTR, b"0 1000\n")),
+            "UIDMAP line 1",
+        ),
+        (
+            with(&runc::attr_bytes(runc::GIDMAP_ATTR, b"0 x 1\n")),
+            "GIDMAP line 1",
+        ),
+        (
+            with(&runc::attr_bytes(runc::OOMSCOREADJ_ATTR, b"2000")),
+            "OOM_SCORE_ADJ",
+        ),
+        (
+            with(&runc::attr_bytes(runc::UIDMAPPATH_ATTR, b"newuidmap")),
+            "UIDMAP_PATH is not an absolute path",
+        ),
+        (
+            with(&runc::attr_bytes(
+                runc::TIMENSOFFSET_ATTR,
+                b"realtime 5 0\n",
+            )),
+            "TIME_OFFSETS line 1",
+        ),
+    ];
+    for (raw, needle) in cases {
+        expect_fatal(&empty, Some(raw), vec![], needle);
+    }
+    let many: String = (0..341)
+        .map(|i| format!("{i} {} 1\n", 100000 + i))
+        .collect();
+    expect_fatal(
+        &empty,
+        Some(with(&runc::attr_bytes(runc::UIDMAP_ATTR, many.as_bytes()))),
+        vec![],
+        "340 lines",
+    );
+}
+
+#[test]
+fn bad_environment_values_are_fatal() {
+    let _g = serial();
+    let msg = Bootstrap {
+        clone_flags: runc::CLONE_NEWUTS,
+        ..Default::default()
+    };
+    expect_fatal(
+        &msg,
+        None,
+        vec![("_LIBCONTAINER_INITPIPE", "abc".into())],
+        "_LIBCONTAINER_INITPIPE=abc",
+    );
+    expect_fatal(
+        &msg,
+        None,
+        vec![("_LIBCONTAINER_INITPIPE", "-1".into())],
+        "_LIBCONTAINER_INITPIPE=-1",
+    );
+    expect_fatal(
+        &msg,
+        None,
+        vec![("_LIBCONTAINER_INITPIPE", "99".into())],
+        "EBADF",
+    );
+    expect_fatal(
+        &msg,
+        None,
+        vec![("_LIBCONTAINER_LOGPIPE", "x4".into())],
+        "_LIBCONTAINER_LOGPIPE=x4",
+    );
+    expect_fatal(
+        &msg,
+        None,
+        vec![
+            ("_LIBCONTAINER_LOGPIPE", "4".into()),
+            ("_LIBCONTAINER_LOGLEVEL", "9".into()),
+        ],
+        "_LIBCONTAINER_LOGLEVEL=9",
+    );
+}
+
+#[test]
+fn bad_namespace_specs_are_fatal_and_leave_nothing() {
+    if skip_under_qemu("stages use CLONE_PARENT") {
+        return;
+    }
+    let _g = serial();
+    let me = std::process::id();
+    for (t, p, needle) in [
+        ("pid", "/proc/-1/ns/pid".to_string(), "ENOENT"),
+        ("net", format!("/proc/{me}/ns/pid"), "EINVAL"),
+        ("uts", "/nonexistent/ns".to_string(), "ENOENT"),
+        ("ipc", "/etc/hostname".to_string(), "EINVAL"),
+    ] {
+        let msg = Bootstrap {
+            ns_paths: vec![(t.into(), p)],
+            ..Default::default()
+        };
+        expect_fatal(&msg, None, vec![], needle);
+    }
+}
+
+#[test]
+fn no_program_is_fatal_before_anything_else() {
+    let _g = serial();
+    let o = runc::run(
+        &nsexec(),
+        &Bootstrap::default(),
+        Options {
+            program: vec![],
+            log_pipe: false,
+            ..Default::default()
+        },
+    );
+    assert_eq!(o.stage0, Some(1));
+    assert!(o.stderr.contains("no program"), "{}", o.stderr);
+    assert!(o.pipe.is_empty());
+    let o = runc::run(
+        &nsexec(),
+        &Bootstrap::default(),
+        Options {
+            program: vec!["--".into()],
+            log_pipe: false,
+            ..Default::default()
+        },
+    );
+    assert_eq!(o.stage0, Some(1));
+}
