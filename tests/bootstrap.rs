@@ -644,3 +644,205 @@ fn no_program_is_fatal_before_anything_else() {
     );
     assert_eq!(o.stage0, Some(1));
 }
+
+/// A throwaway unprivileged user with subordinate ranges, created once.
+/// Returns its uid, gid and the start of its subordinate uid and gid ranges.
+fn test_user() -> (u32, u32) {
+    let name = "nsexec-test";
+    if !std::process::Command::new("id")
+        .arg(name)
+        .output()
+        .unwrap()
+        .status
+        .success()
+    {
+        let st = std::process::Command::new("useradd")
+            .args(["-M", "-s", "/usr/sbin/nologin", name])
+            .status()
+            .unwrap();
+        assert!(st.success(), "useradd {name}");
+    }
+    let id = |flag: &str| -> u32 {
+        let o = std::process::Command::new("id")
+            .args([flag, name])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout).trim().parse().unwrap()
+    };
+    for file in ["/etc/subuid", "/etc/subgid"] {
+        let text = std::fs::read_to_string(file).unwrap_or_default();
+        if !text.lines().any(|l| l.starts_with(&format!("{name}:"))) {
+            use std::io::Write;
+            let mut f = std::fs::OpenOptions::new()
+                .append(true)
+                .create(true)
+                .open(file)
+                .unwrap();
+            writeln!(f, "{name}:300000:65536").unwrap();
+        }
+    }
+    (id("-u"), id("-g"))
+}
+
+/// The start of `nsexec-test`'s range in /etc/subuid or /etc/subgid.
+fn sub_start(file: &str) -> u32 {
+    let text = std::fs::read_to_string(file).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("nsexec-test:"))
+        .unwrap();
+    line.split(':').nth(1).unwrap().parse().unwrap()
+}
+
+#[test]
+fn rootless_single_mapping_denies_setgroups() {
+    if skip_under_qemu("user namespaces") {
+        return;
+    }
+    let _g = serial();
+    let (uid, gid) = test_user();
+    let msg = Bootstrap {
+        clone_flags: runc::CLONE_NEWUSER | runc::CLONE_NEWUTS | runc::CLONE_NEWNET,
+        uid_map: Some(format!("0 {uid} 1\n")),
+        gid_map: Some(format!("0 {gid} 1\n")),
+        rootless_euid: true,
+        setgroups: false,
+        ..Default::default()
+    };
+    let o = runc::run(
+        &nsexec(),
+        &msg,
+        Options {
+            program: sh_payload("cat /proc/self/setgroups; id -u; id -g; cat /proc/self/uid_map"),
+            as_user: Some((uid, gid)),
+            ..Default::default()
+        },
+    );
+    ok(&o);
+    let lines: Vec<&str> = o.stdout.lines().collect();
+    assert_eq!(lines[0], "deny");
+    assert_eq!((lines[1], lines[2]), ("0", "0"));
+    assert_eq!(
+        lines[3].split_whitespace().collect::<Vec<_>>(),
+        ["0", &uid.to_string(), "1"]
+    );
+    assert_no_stage_alive();
+}
+
+#[test]
+fn rootless_multi_line_mapping_goes_through_newuidmap() {
+    if skip_under_qemu("user namespaces") {
+        return;
+    }
+    if !std::path::Path::new("/usr/bin/newuidmap").exists() {
+        panic!("/usr/bin/newuidmap missing: install Debian's uidmap (tests/run does)");
+    }
+    let _g = serial();
+    let (uid, gid) = test_user();
+    let (su, sg) = (sub_start("/etc/subuid"), sub_start("/etc/subgid"));
+    let msg = Bootstrap {
+        clone_flags: runc::CLONE_NEWUSER | runc::CLONE_NEWUTS,
+        uid_map: Some(format!("0 {uid} 1\n1 {su} 65536\n")),
+        gid_map: Some(format!("0 {gid} 1\n1 {sg} 65536\n")),
+        uidmap_path: Some("/usr/bin/newuidmap".into()),
+        gidmap_path: Some("/usr/bin/newgidmap".into()),
+        rootless_euid: true,
+        setgroups: false,
+        ..Default::default()
+    };
+    let o = runc::run(
+        &nsexec(),
+        &msg,
+        Options {
+            program: sh_payload("cat /proc/self/uid_map /proc/self/gid_map; id -u"),
+            as_user: Some((uid, gid)),
+            ..Default::default()
+        },
+    );
+    ok(&o);
+    let words: Vec<String> = o.stdout.split_whitespace().map(str::to_owned).collect();
+    let (u, g) = (uid.to_string(), gid.to_string());
+    let (su, sg) = (su.to_string(), sg.to_string());
+    assert_eq!(
+        words,
+        [
+            "0", &u, "1", "1", &su, "65536", "0", &g, "1", "1", &sg, "65536", "0"
+        ]
+    );
+    assert!(
+        o.log
+            .iter()
+            .any(|l| l.contains("running /usr/bin/newuidmap")),
+        "{:?}",
+        o.log
+    );
+}
+
+/// A caller in python3 that stops at `mode` and waits to be killed.
+fn caller_script(nsexec: &std::path::Path, mode: &str, payload: &str) -> String {
+    format!(
+        r#"
+import os, socket, struct, sys, time
+a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+os.set_inheritable(b.fileno(), True)
+pid = os.fork()
+if pid == 0:
+    os.dup2(b.fileno(), 3)
+    os.environ["_LIBCONTAINER_INITPIPE"] = "3"
+    os.execv("{nsexec}", ["{nsexec}", "/bin/sh", "-c", "{payload}"])
+b.close()
+attrs = struct.pack("=HHI", 8, 27281, 0x04000000 | 0x40000000 | 0x20000000)
+msg = struct.pack("=IHHII", 16 + len(attrs), 62000, 1, 0, 0) + attrs
+mode = "{mode}"
+if mode == "half":
+    a.sendall(msg[:10])
+elif mode != "before":
+    a.sendall(msg)
+    line = a.recv(100)
+    print("json", line.decode().strip(), flush=True)
+print("ready", flush=True)
+time.sleep(600)
+"#,
+        nsexec = nsexec.display()
+    )
+}
+
+#[test]
+fn killing_the_caller_at_any_point_leaves_no_stage() {
+    if skip_under_qemu("stages use CLONE_PARENT") {
+        return;
+    }
+    let _g = serial();
+    for mode in ["before", "half", "after"] {
+        let m = marker(&format!("killed-{mode}"));
+        let payload = format!("sleep 60; : {m}");
+        let mut caller = std::process::Command::new("python3")
+            .args(["-c", &caller_script(&nsexec(), mode, &payload)])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut out = std::io::BufReader::new(caller.stdout.take().unwrap());
+        let mut seen = String::new();
+        while !seen.contains("ready") {
+            let mut line = String::new();
+            assert!(
+                std::io::BufRead::read_line(&mut out, &mut line).unwrap() > 0,
+                "caller ended early: {seen}"
+            );
+            seen += &line;
+        }
+        if mode == "after" {
+            assert!(seen.contains("stage2_pid"), "{seen}");
+            std::thread::sleep(Duration::from_millis(100));
+            assert!(
+                !pids_matching(&m).is_empty(),
+                "the payload should be running"
+            );
+        } else {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        caller.kill().unwrap();
+        caller.wait().unwrap();
+        assert_gone(&m, Duration::from_secs(5));
+    }
+}
