@@ -125,9 +125,9 @@ fn stage0(p: &Process, initpipe: &[u8]) -> Result<Never, Fail> {
         return Err(Fail::new("no program to execute given on the command line"));
     }
     let pipe = env_fd(p, "_LIBCONTAINER_INITPIPE", initpipe)?;
-    let caller = sys::getppid();
+    let caller = sys::getppid().map_err(failed("getppid", b""))?;
     sys::set_pdeathsig(g::SIGKILL).map_err(failed("prctl(PR_SET_PDEATHSIG)", b""))?;
-    if sys::getppid() != caller {
+    if sys::getppid().map_err(failed("getppid", b""))? != caller {
         return Err(Fail::new("caller exited during start-up"));
     }
     let handover = crate::hardening::handover_fd(p);
@@ -227,7 +227,7 @@ fn recv_expect(fd: RawFd, want: Sync, waiting_for: &str) -> Result<(), Fail> {
 /// is no longer `caller`, it is gone.
 fn arm_pdeathsig(caller: Pid) -> Result<(), Fail> {
     sys::set_pdeathsig(g::SIGKILL).map_err(failed("prctl(PR_SET_PDEATHSIG)", b""))?;
-    if sys::getppid() != caller {
+    if sys::getppid().map_err(failed("getppid", b""))? != caller {
         return Err(Fail::new("caller exited during set-up"));
     }
     Ok(())

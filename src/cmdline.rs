@@ -452,7 +452,7 @@ fn child_steps(pl: &Payload<'_, '_>, parent: Pid, in_new_pidns: bool) -> Result<
     if let Some(sig) = pl.cli.kill_child {
         sys::set_pdeathsig(sig).map_err(failed("prctl(PR_SET_PDEATHSIG)", b""))?;
         // Outside a new pid namespace, a changed parent means it already died.
-        if !in_new_pidns && sys::getppid() != parent {
+        if !in_new_pidns && sys::getppid().map_err(failed("getppid", b""))? != parent {
             return Err(Fail::new("nsexec exited during set-up"));
         }
     }

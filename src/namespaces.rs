@@ -23,9 +23,18 @@ pub fn proc_path(pid: Pid, leaf: &str) -> Text<64> {
     t
 }
 
-fn write_file(path: &[u8], data: &[u8]) -> Result<(), Errno> {
-    let fd = sys::open(path, g::O_WRONLY)?;
-    sys::write_all(fd.raw(), data)
+/// A failed file write: which call failed (`open` or `write`), and why.
+struct FileError(&'static str, Errno);
+
+impl FileError {
+    fn fail(self, path: &[u8]) -> Fail {
+        Fail::new(self.0).on(path).errno(self.1)
+    }
+}
+
+fn write_file(path: &[u8], data: &[u8]) -> Result<(), FileError> {
+    let fd = sys::open(path, g::O_WRONLY).map_err(|e| FileError("open", e))?;
+    sys::write_all(fd.raw(), data).map_err(|e| FileError("write to", e))
 }
 
 /// Opens every path first (joining a mount or user namespace can make the
@@ -118,9 +127,9 @@ pub fn describe_flags(out: &mut impl Out, flags: u32) {
 pub fn write_id_maps(pid: Pid, cfg: &Config<'_>) -> Result<(), Fail> {
     if cfg.rootless_euid && !cfg.setgroups {
         let path = proc_path(pid, "setgroups");
-        match write_file(path_bytes(&path), b"deny") {
-            Ok(()) | Err(Errno::ENOENT) => {}
-            Err(e) => return Err(Fail::new("write of deny to").on(path_bytes(&path)).errno(e)),
+        match write_file(path.bytes(), b"deny") {
+            Ok(()) | Err(FileError(_, Errno::ENOENT)) => {}
+            Err(e) => return Err(e.fail(path.bytes())),
         }
     }
     if let Some(map) = cfg.uid_map {
@@ -132,10 +141,6 @@ pub fn write_id_maps(pid: Pid, cfg: &Config<'_>) -> Result<(), Fail> {
     Ok(())
 }
 
-fn path_bytes<const N: usize>(t: &Text<N>) -> &[u8] {
-    t.bytes()
-}
-
 fn write_map(pid: Pid, leaf: &str, map: &[u8], tool: Option<&[u8]>) -> Result<(), Fail> {
     let path = proc_path(pid, leaf);
     log::debug(|m| {
@@ -144,8 +149,10 @@ fn write_map(pid: Pid, leaf: &str, map: &[u8], tool: Option<&[u8]>) -> Result<()
     });
     match write_file(path.bytes(), map) {
         Ok(()) => Ok(()),
-        Err(Errno::EPERM) if tool.is_some() => run_map_tool(tool.unwrap_or(b""), pid, map),
-        Err(e) => Err(Fail::new("write to").on(path.bytes()).errno(e)),
+        Err(FileError(_, Errno::EPERM)) if tool.is_some() => {
+            run_map_tool(tool.unwrap_or(b""), pid, map)
+        }
+        Err(e) => Err(e.fail(path.bytes())),
     }
 }
 
@@ -193,13 +200,12 @@ fn exec_map_tool(tool: &[u8], pid: Pid, map: &[u8]) -> ! {
 /// Writes `/proc/<pid>/timens_offsets`.
 pub fn write_time_offsets(pid: Pid, offsets: &[u8]) -> Result<(), Fail> {
     let path = proc_path(pid, "timens_offsets");
-    write_file(path.bytes(), offsets).map_err(|e| Fail::new("write to").on(path.bytes()).errno(e))
+    write_file(path.bytes(), offsets).map_err(|e| e.fail(path.bytes()))
 }
 
 /// Writes `/proc/self/oom_score_adj` (inherited by every later stage).
 pub fn write_oom_score_adj(value: &[u8]) -> Result<(), Fail> {
-    write_file(b"/proc/self/oom_score_adj", value)
-        .map_err(failed("write to /proc/self/oom_score_adj of", value))
+    write_file(b"/proc/self/oom_score_adj", value).map_err(|e| e.fail(b"/proc/self/oom_score_adj"))
 }
 
 /// Who writes the id maps and time offsets of the process entering the

@@ -130,10 +130,10 @@ pub fn close(fd: RawFd) -> Result<(), Errno> {
 }
 
 pub fn exit(code: i32) -> ! {
-    loop {
-        // SAFETY: exit_group never returns.
-        let _ = unsafe { sc1(Sysno::exit_group, code as usize) };
-    }
+    // SAFETY: exit_group does not return when it succeeds.
+    let _ = unsafe { sc1(Sysno::exit_group, code as usize) };
+    // Only a seccomp filter can refuse exit_group: die by a fault rather than spin.
+    crate::arch::trap()
 }
 
 pub fn getpid() -> Pid {
@@ -141,9 +141,11 @@ pub fn getpid() -> Pid {
     unsafe { sc0(Sysno::getpid) }.unwrap_or(0) as Pid
 }
 
-pub fn getppid() -> Pid {
-    // SAFETY: no arguments; cannot fail.
-    unsafe { sc0(Sysno::getppid) }.unwrap_or(0) as Pid
+/// The parent's pid (0 when the parent is outside our pid namespace).
+/// It fails only under a seccomp filter that refuses it.
+pub fn getppid() -> Result<Pid, Errno> {
+    // SAFETY: no arguments.
+    unsafe { sc0(Sysno::getppid) }.map(|p| p as Pid)
 }
 
 pub fn getuid() -> u32 {

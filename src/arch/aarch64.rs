@@ -167,6 +167,13 @@ pub unsafe fn clone_fork(nr: usize, flags: usize) -> usize {
     unsafe { syscall5(nr, flags, 0, 0, 0, 0) }
 }
 
+/// Ends the process with an illegal-instruction fault.
+#[inline(always)]
+pub fn trap() -> ! {
+    // SAFETY: the instruction faults; nothing after it runs.
+    unsafe { asm!("brk #1", options(noreturn, nomem, nostack)) }
+}
+
 /// The current stack pointer.
 #[inline(always)]
 pub fn stack_pointer() -> usize {

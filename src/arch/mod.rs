@@ -11,6 +11,7 @@
 //! - `clone_on_stack`: `clone(2)` with a new stack that runs
 //!   `entry(arg)` in the child (each arch's argument order lives here).
 //! - `stack_pointer`: the current stack pointer, for alignment checks.
+//! - `trap`: end the process with a fault, for when even exit is refused.
 //! - `SECCOMP_ARCH`: the `SCMP_ARCH_*` name and `AUDIT_ARCH` value.
 //!
 //! `unsafe` is allowed here only: every item is a thin fence around `asm!`.

@@ -207,3 +207,37 @@ pub fn target_u16(v: u16) -> [u8; 2] {
     }
 }
 pub mod runc;
+
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+/// Receives one message on `stream`; returns the data and the descriptors.
+pub fn recv_fds(stream: &std::os::unix::net::UnixStream) -> (Vec<u8>, Vec<OwnedFd>) {
+    let mut data = [0u8; 256];
+    let mut cmsg = [0u64; 16];
+    let mut iov = libc::iovec {
+        iov_base: data.as_mut_ptr().cast(),
+        iov_len: data.len(),
+    };
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = cmsg.as_mut_ptr().cast();
+    msg.msg_controllen = std::mem::size_of_val(&cmsg);
+    let n = unsafe { libc::recvmsg(stream.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC) };
+    assert!(n > 0, "recvmsg: {}", std::io::Error::last_os_error());
+    let mut fds = Vec::new();
+    unsafe {
+        let mut c = libc::CMSG_FIRSTHDR(&msg);
+        while !c.is_null() {
+            if (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SCM_RIGHTS {
+                let count = ((*c).cmsg_len as usize - libc::CMSG_LEN(0) as usize) / 4;
+                let p = libc::CMSG_DATA(c) as *const i32;
+                for i in 0..count {
+                    fds.push(OwnedFd::from_raw_fd(*p.add(i)));
+                }
+            }
+            c = libc::CMSG_NXTHDR(&msg, c);
+        }
+    }
+    (data[..n as usize].to_vec(), fds)
+}

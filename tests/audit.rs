@@ -1,0 +1,575 @@
+//! The syscall table is true and tight: every scenario of every mode runs
+//! under `strace -f`; what any nsexec process calls before it execs the
+//! payload must be in the table, and every entry of the table must be
+//! called by some scenario. Then the generated seccomp profile, installed
+//! as a real filter, must let a full bootstrap through, and taking any one
+//! needed call away must fail with a message naming it. Native x86_64 only:
+//! strace and seccomp see qemu's own calls under emulation.
+
+mod support;
+
+use std::collections::{BTreeSet, HashMap};
+use std::io::Write;
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+use support::runc::{self, Bootstrap};
+use support::*;
+
+fn table() -> BTreeSet<String> {
+    let o = run(cmd(["--syscalls"]), Duration::from_secs(10));
+    stdout(&o).lines().map(str::to_owned).collect()
+}
+
+/// Syscall names made by nsexec processes in an `strace -f` log: a process
+/// is nsexec's from its start (or its clone by an nsexec process) until it
+/// executes something else.
+fn nsexec_calls(log: &str, nsexec_path: &str) -> BTreeSet<String> {
+    let mut ours: HashMap<u32, bool> = HashMap::new();
+    let mut first = true;
+    let mut names = BTreeSet::new();
+    for line in log.lines() {
+        let Some((pid, rest)) = line.split_once(' ') else {
+            continue;
+        };
+        let Ok(pid) = pid.parse::<u32>() else {
+            continue;
+        };
+        let rest = rest.trim_start();
+        let name: String = if let Some(r) = rest.strip_prefix("<... ") {
+            r.split_whitespace().next().unwrap_or("").to_owned()
+        } else {
+            rest.split('(').next().unwrap_or("").to_owned()
+        };
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
+            continue;
+        }
+        if first {
+            // strace's own child, before it executes nsexec.
+            first = false;
+            ours.insert(pid, false);
+        }
+        let is_ours = *ours.entry(pid).or_insert(false);
+        if (name == "execve" || name == "execveat")
+            && !rest.contains("<unfinished")
+            && rest.contains(" = 0")
+        {
+            let becomes_nsexec = rest.contains(nsexec_path) || name == "execveat";
+            if is_ours || becomes_nsexec {
+                if is_ours {
+                    names.insert(name.clone());
+                }
+                ours.insert(
+                    pid,
+                    becomes_nsexec
+                        && (is_ours || !ours.values().any(|&v| v) || rest.contains(nsexec_path)),
+                );
+                continue;
+            }
+        }
+        if is_ours {
+            names.insert(name.clone());
+            if matches!(name.as_str(), "clone" | "clone3" | "fork" | "vfork") {
+                if let Some(child) = rest
+                    .rsplit("= ")
+                    .next()
+                    .and_then(|r| r.split_whitespace().next())
+                    .and_then(|c| c.parse::<u32>().ok())
+                {
+                    ours.insert(child, true);
+                }
+            }
+        }
+    }
+    names
+}
+
+/// Runs `c` (an nsexec command line) under strace and returns the calls.
+fn traced(c: Command) -> (BTreeSet<String>, std::process::Output) {
+    let log = std::env::temp_dir().join(format!("{}-{}.strace", marker("audit"), rand()));
+    let program = c.get_program().to_owned();
+    let args: Vec<_> = c.get_args().map(|a| a.to_owned()).collect();
+    let envs: Vec<_> = c
+        .get_envs()
+        .map(|(k, v)| (k.to_owned(), v.map(|v| v.to_owned())))
+        .collect();
+    let mut s = Command::new("strace");
+    s.args(["-f", "-qq", "-s", "256", "-o"])
+        .arg(&log)
+        .arg(&program)
+        .args(&args);
+    for (k, v) in envs {
+        match v {
+            Some(v) => s.env(k, v),
+            None => s.env_remove(k),
+        };
+    }
+    let o = run(s, Duration::from_secs(60));
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    let _ = std::fs::remove_file(&log);
+    (nsexec_calls(&text, &nsexec().display().to_string()), o)
+}
+
+fn rand() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+}
+
+/// A bootstrap run under strace, driven by a python3 caller (strace must
+/// start nsexec itself, so the reference parent is a script here).
+fn traced_bootstrap(msg: &Bootstrap, payload: &str, log_pipe: bool) -> (BTreeSet<String>, String) {
+    let hex: String = msg.encode().iter().map(|b| format!("{b:02x}")).collect();
+    let log = std::env::temp_dir().join(format!("{}-{}.strace", marker("auditboot"), rand()));
+    let script = format!(
+        r#"
+import os, socket, subprocess, sys, time
+a, b = socket.socketpair()
+r, w = os.pipe()
+env = dict(os.environ, _LIBCONTAINER_INITPIPE=str(b.fileno()))
+if {log_pipe_py}:
+    env["_LIBCONTAINER_LOGPIPE"] = str(w)
+p = subprocess.Popen(["strace", "-f", "-qq", "-s", "256", "-o", "{log}", "{nsexec}", "/bin/sh", "-c", "{payload}"], pass_fds=(b.fileno(), w), env=env)
+b.close(); os.close(w)
+a.sendall(bytes.fromhex("{hex}"))
+p.wait()
+time.sleep(0.3)
+print("status", p.returncode)
+"#,
+        log = log.display(),
+        nsexec = nsexec().display(),
+        log_pipe_py = if log_pipe { "True" } else { "False" },
+    );
+    let o = Command::new("python3")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    let _ = std::fs::remove_file(&log);
+    (
+        nsexec_calls(&text, &nsexec().display().to_string()),
+        stdout(&o) + &stderr(&o),
+    )
+}
+
+#[test]
+fn every_call_is_in_the_table_and_every_entry_is_used() {
+    if skip_under_qemu("strace would trace qemu") {
+        return;
+    }
+    let table = table();
+    let mut used: BTreeSet<String> = BTreeSet::new();
+    let mut check = |what: &str, calls: BTreeSet<String>| {
+        let outside: Vec<&String> = calls.difference(&table).collect();
+        assert!(
+            outside.is_empty(),
+            "{what}: calls outside the table: {outside:?}"
+        );
+        assert!(!calls.is_empty(), "{what}: nothing traced");
+        used.extend(calls);
+    };
+    let all_ns = runc::CLONE_NEWUSER
+        | runc::CLONE_NEWPID
+        | runc::CLONE_NEWNS
+        | runc::CLONE_NEWUTS
+        | runc::CLONE_NEWIPC
+        | runc::CLONE_NEWNET;
+    // Bootstrap mode: create with a range map and time offsets, join, fail.
+    let create = Bootstrap {
+        clone_flags: all_ns | runc::CLONE_NEWTIME,
+        uid_map: Some("0 100000 65536\n".into()),
+        gid_map: Some("0 100000 65536\n".into()),
+        setgroups: true,
+        oom_score_adj: Some("10".into()),
+        time_offsets: Some("monotonic 5 0\n".into()),
+        ..Default::default()
+    };
+    let (calls, out) = traced_bootstrap(&create, "true", true);
+    assert!(out.contains("status 0"), "{out}");
+    check("bootstrap create", calls);
+    let me = std::process::id();
+    let join = Bootstrap {
+        ns_paths: vec![
+            ("net".into(), format!("/proc/{me}/ns/net")),
+            ("uts".into(), format!("/proc/{me}/ns/uts")),
+        ],
+        ..Default::default()
+    };
+    let (calls, out) = traced_bootstrap(&join, "true", true);
+    assert!(out.contains("status 0"), "{out}");
+    check("bootstrap join (sealed re-exec)", calls);
+    let bad = Bootstrap {
+        ns_paths: vec![("net".into(), format!("/proc/{me}/ns/pid"))],
+        clone_flags: runc::CLONE_NEWUTS,
+        ..Default::default()
+    };
+    let (calls, out) = traced_bootstrap(&bad, "true", false);
+    assert!(out.contains("status 1"), "{out}");
+    check("bootstrap failure", calls);
+    // Command line.
+    let (calls, o) = traced(cmd([
+        "-U",
+        "-r",
+        "-p",
+        "-m",
+        "-u",
+        "-i",
+        "-n",
+        "-C",
+        "-T",
+        "--boottime",
+        "5",
+        "--mount-proc",
+        "--hostname",
+        "h",
+        "--oom-score-adj",
+        "5",
+        "--no-new-privs",
+        "--",
+        "/bin/true",
+    ]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    check("command line create", calls);
+    let (calls, o) = traced(cmd([
+        "--map-users=0:100000:65536",
+        "--map-groups=0:100000:65536",
+        "-p",
+        "--init",
+        "--",
+        "/bin/sh",
+        "-c",
+        "trap 'exit 0' USR1; (sh -c 'exit 0' &); kill -USR1 1; sleep 5; exit 7",
+    ]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    check("command line range map with helper, init", calls);
+    let (calls, o) = traced(cmd([
+        "--init-group",
+        "--kill-child",
+        "--pdeathsig",
+        "TERM",
+        "--remap-exit",
+        "3",
+        "--",
+        "/bin/sh",
+        "-c",
+        "exit 3",
+    ]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    check("command line subreaper init", calls);
+    let m = marker("audit-target");
+    let mut target = Command::new("unshare")
+        .args(["-u", "-n", "/bin/sh", "-c", &format!("sleep 60; : {m}")])
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let pid = pids_matching(&m).into_iter().max().unwrap();
+    let (calls, o) = traced(cmd(["-t", &pid.to_string(), "--", "/bin/true"]));
+    let _ = target.kill();
+    let _ = target.wait();
+    assert!(o.status.success(), "{}", stderr(&o));
+    check("command line join", calls);
+    let dir = std::env::temp_dir().join(marker("auditconsole"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let sock = dir.join("s");
+    let _ = std::fs::remove_file(&sock);
+    let listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+    let t = std::thread::spawn(move || {
+        // Keep the pty master open until nsexec is done, as a runtime would.
+        listener.accept().map(|(s, _)| (recv_fds(&s), s)).ok()
+    });
+    let (calls, o) = traced(cmd([
+        "--console-socket",
+        sock.to_str().unwrap(),
+        "--",
+        "/bin/true",
+    ]));
+    let received = t.join().unwrap();
+    assert_eq!(received.map(|((_, fds), _)| fds.len()), Some(1));
+    assert!(o.status.success(), "{:?} {}", o.status, stderr(&o));
+    check("console socket", calls);
+    let (calls, o) = traced(cmd(["--bogus"]));
+    assert_eq!(o.status.code(), Some(125));
+    check("bad command line", calls);
+    let (calls, o) = traced(cmd(["--seccomp-profile"]));
+    assert!(o.status.success());
+    check("profile", calls);
+    let unused: Vec<&String> = table.difference(&used).collect();
+    assert!(
+        unused.is_empty(),
+        "table entries no scenario made: {unused:?}"
+    );
+}
+
+#[test]
+fn the_seccomp_profile_is_an_oci_profile_of_exactly_the_table() {
+    let o = run(cmd(["--seccomp-profile"]), Duration::from_secs(10));
+    assert!(o.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(v["defaultAction"], "SCMP_ACT_ERRNO");
+    let arch = match std::env::var("NSEXEC_ARCH").as_deref() {
+        Ok("aarch64") => "SCMP_ARCH_AARCH64",
+        Ok("powerpc64le") => "SCMP_ARCH_PPC64LE",
+        Ok("s390x") => "SCMP_ARCH_S390X",
+        _ => "SCMP_ARCH_X86_64",
+    };
+    assert_eq!(v["architectures"], serde_json::json!([arch]));
+    let rules = v["syscalls"].as_array().unwrap();
+    assert_eq!(rules.len(), 1);
+    assert_eq!(rules[0]["action"], "SCMP_ACT_ALLOW");
+    let names: BTreeSet<String> = rules[0]["names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names, table());
+    assert!(names.contains("execve"));
+}
+
+/// x86_64 numbers of the table's calls, for a filter built here.
+fn number(name: &str) -> i64 {
+    match name {
+        "read" => libc::SYS_read,
+        "write" => libc::SYS_write,
+        "openat" => libc::SYS_openat,
+        "close" => libc::SYS_close,
+        "fcntl" => libc::SYS_fcntl,
+        "dup3" => libc::SYS_dup3,
+        "ioctl" => libc::SYS_ioctl,
+        "execve" => libc::SYS_execve,
+        "execveat" => libc::SYS_execveat,
+        "exit_group" => libc::SYS_exit_group,
+        "clone" => libc::SYS_clone,
+        "wait4" => libc::SYS_wait4,
+        "kill" => libc::SYS_kill,
+        "getpid" => libc::SYS_getpid,
+        "getppid" => libc::SYS_getppid,
+        "getuid" => libc::SYS_getuid,
+        "getgid" => libc::SYS_getgid,
+        "prctl" => libc::SYS_prctl,
+        "setns" => libc::SYS_setns,
+        "unshare" => libc::SYS_unshare,
+        "setresuid" => libc::SYS_setresuid,
+        "setresgid" => libc::SYS_setresgid,
+        "setgroups" => libc::SYS_setgroups,
+        "setsid" => libc::SYS_setsid,
+        "setpgid" => libc::SYS_setpgid,
+        "socketpair" => libc::SYS_socketpair,
+        "socket" => libc::SYS_socket,
+        "connect" => libc::SYS_connect,
+        "sendmsg" => libc::SYS_sendmsg,
+        "rt_sigprocmask" => libc::SYS_rt_sigprocmask,
+        "rt_sigtimedwait" => libc::SYS_rt_sigtimedwait,
+        "memfd_create" => libc::SYS_memfd_create,
+        "mount" => libc::SYS_mount,
+        "sethostname" => libc::SYS_sethostname,
+        "readlinkat" => libc::SYS_readlinkat,
+        other => panic!("no x86_64 number for {other}"),
+    }
+}
+
+/// A classic BPF filter: x86_64 only, allow `allowed`, everything else EPERM.
+fn filter(allowed: &[i64]) -> Vec<libc::sock_filter> {
+    const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
+    let stmt = |code: u32, k: u32| libc::sock_filter {
+        code: code as u16,
+        jt: 0,
+        jf: 0,
+        k,
+    };
+    let jeq = |k: u32, jt: u8, jf: u8| libc::sock_filter {
+        code: (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16,
+        jt,
+        jf,
+        k,
+    };
+    let mut f = vec![
+        stmt(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS, 4),
+        jeq(AUDIT_ARCH_X86_64, 1, 0),
+        stmt(libc::BPF_RET | libc::BPF_K, libc::SECCOMP_RET_KILL_PROCESS),
+        stmt(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS, 0),
+    ];
+    for &nr in allowed {
+        f.push(jeq(nr as u32, 0, 1));
+        f.push(stmt(libc::BPF_RET | libc::BPF_K, libc::SECCOMP_RET_ALLOW));
+    }
+    f.push(stmt(
+        libc::BPF_RET | libc::BPF_K,
+        libc::SECCOMP_RET_ERRNO | libc::EPERM as u32,
+    ));
+    f
+}
+
+/// A static x86_64 program that only calls exit_group(42): the smallest
+/// payload, needing nothing but what the table already has.
+fn exit42() -> std::path::PathBuf {
+    let code: [u8; 12] = [0xbf, 42, 0, 0, 0, 0xb8, 231, 0, 0, 0, 0x0f, 0x05];
+    let base: u64 = 0x40_0000;
+    let total = (64 + 56 + code.len()) as u64;
+    let mut elf = Vec::new();
+    elf.extend_from_slice(&[0x7f, b'E', b'L', b'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    elf.extend_from_slice(&2u16.to_le_bytes()); // ET_EXEC
+    elf.extend_from_slice(&0x3eu16.to_le_bytes()); // x86_64
+    elf.extend_from_slice(&1u32.to_le_bytes());
+    elf.extend_from_slice(&(base + 64 + 56).to_le_bytes()); // entry
+    elf.extend_from_slice(&64u64.to_le_bytes()); // phoff
+    elf.extend_from_slice(&0u64.to_le_bytes()); // shoff
+    elf.extend_from_slice(&0u32.to_le_bytes());
+    for v in [64u16, 56, 1, 0, 0, 0] {
+        elf.extend_from_slice(&v.to_le_bytes());
+    }
+    elf.extend_from_slice(&1u32.to_le_bytes()); // PT_LOAD
+    elf.extend_from_slice(&5u32.to_le_bytes()); // R X
+    for v in [0u64, base, base, total, total, 0x1000] {
+        elf.extend_from_slice(&v.to_le_bytes());
+    }
+    elf.extend_from_slice(&code);
+    let path = std::env::temp_dir().join(format!("{}-exit42", marker("payload")));
+    std::fs::write(&path, &elf).unwrap();
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    path
+}
+
+/// A full bootstrap (user+pid+mnt+uts+ipc+net, range map) of [`exit42`]
+/// under a seccomp filter allowing `allowed`: nsexec's status, the
+/// payload's status, and nsexec's stderr.
+fn filtered_bootstrap(allowed: &[String]) -> (Option<i32>, Option<i32>, String) {
+    let nums: Vec<i64> = allowed.iter().map(|n| number(n)).collect();
+    let prog = filter(&nums);
+    let flags = runc::CLONE_NEWUSER
+        | runc::CLONE_NEWPID
+        | runc::CLONE_NEWNS
+        | runc::CLONE_NEWUTS
+        | runc::CLONE_NEWIPC
+        | runc::CLONE_NEWNET;
+    let msg = Bootstrap {
+        clone_flags: flags,
+        uid_map: Some("0 100000 65536\n".into()),
+        gid_map: Some("0 100000 65536\n".into()),
+        setgroups: true,
+        ..Default::default()
+    };
+    let (mut ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&theirs);
+    let mut c = Command::new(nsexec());
+    c.arg(exit42()).env("_LIBCONTAINER_INITPIPE", "3");
+    c.stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .stdin(Stdio::null());
+    unsafe {
+        c.pre_exec(move || {
+            libc::dup2(fd, 3);
+            let p = libc::sock_fprog {
+                len: prog.len() as u16,
+                filter: prog.as_ptr() as *mut _,
+            };
+            if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
+                || libc::syscall(
+                    libc::SYS_seccomp,
+                    libc::SECCOMP_SET_MODE_FILTER,
+                    0,
+                    &p as *const libc::sock_fprog,
+                ) != 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let child = c.spawn().unwrap();
+    drop(theirs);
+    let _ = ours.write_all(&msg.encode());
+    let o = wait_output(child, Duration::from_secs(20));
+    ours.set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let mut pipe = String::new();
+    let _ = std::io::Read::read_to_string(&mut ours, &mut pipe);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut payload = None;
+    if let Ok(v) = serde_json::from_str::<serde_json::Value>(pipe.trim()) {
+        if let Some(p) = v["stage2_pid"].as_i64() {
+            payload = runc::wait_pid(p as i32, deadline);
+        }
+        if let Some(p) = v["stage1_pid"].as_i64() {
+            runc::wait_pid(p as i32, deadline);
+        }
+    }
+    std::thread::sleep(Duration::from_millis(20));
+    runc::reap_strays();
+    (o.status.code(), payload, stderr(&o))
+}
+
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+#[test]
+fn the_profile_as_a_filter_lets_a_full_bootstrap_through() {
+    if skip_under_qemu("seccomp of a qemu process") {
+        return;
+    }
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let all: Vec<String> = table().into_iter().collect();
+    let (code, payload, err) = filtered_bootstrap(&all);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(payload, Some(42), "the payload ran under the filter: {err}");
+}
+
+#[test]
+fn removing_any_needed_call_fails_naming_it() {
+    if skip_under_qemu("seccomp of a qemu process") {
+        return;
+    }
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let all: Vec<String> = table().into_iter().collect();
+    // What a message may call a syscall by.
+    let aliases: HashMap<&str, &[&str]> =
+        HashMap::from([("openat", &["open"][..]), ("read", &["read"][..])]);
+    let mut needed = Vec::new();
+    for name in &all {
+        // execve starts nsexec itself under the filter, and exit_group is
+        // how any outcome is reported: neither can be taken away here.
+        if name == "execve" || name == "exit_group" {
+            continue;
+        }
+        let allowed: Vec<String> = all.iter().filter(|n| *n != name).cloned().collect();
+        let (code, payload, err) = filtered_bootstrap(&allowed);
+        if code == Some(0) && payload == Some(42) {
+            continue; // not needed by this scenario
+        }
+        needed.push(name.clone());
+        assert_ne!(code, Some(0), "{name}: failed but exited 0: {err}");
+        if name == "write" {
+            // Without write no message can be written; the status still says it.
+            assert_ne!(payload, Some(42));
+            continue;
+        }
+        let names: Vec<&str> = aliases
+            .get(name.as_str())
+            .map(|a| a.to_vec())
+            .unwrap_or_else(|| vec![name.as_str()]);
+        assert!(
+            names.iter().any(|n| err.contains(n)) && err.contains("EPERM"),
+            "without {name}: message must name it and EPERM: {err}"
+        );
+        assert_ne!(payload, Some(42), "without {name} the payload ran");
+    }
+    for must in [
+        "clone",
+        "unshare",
+        "setresuid",
+        "socketpair",
+        "prctl",
+        "openat",
+        "write",
+        "read",
+    ] {
+        assert!(
+            needed.iter().any(|n| n == must),
+            "{must} should be needed; needed: {needed:?}"
+        );
+    }
+}
