@@ -2,7 +2,6 @@
 //! environment slices, refuses `AT_SECURE`, runs `crate::main`, exits.
 #![allow(unsafe_code)]
 
-use crate::sys;
 use core::slice;
 
 /// A NUL-terminated string from the initial stack.
@@ -46,7 +45,9 @@ pub fn cstr(p: CPtr) -> &'static [u8] {
     }
 }
 
+#[cfg(not(test))]
 const AT_NULL: usize = 0;
+#[cfg(not(test))]
 const AT_SECURE: usize = linux_raw_sys::auxvec::AT_SECURE as usize;
 
 /// Entered from the arch `_start` with the address of `argc`.
@@ -84,13 +85,13 @@ pub unsafe extern "C" fn start(sp: *const usize) -> ! {
     if secure {
         // Installed setuid, setgid or with file capabilities: the environment
         // and descriptors came from someone less privileged than we are.
-        let _ = sys::write_all(
+        let _ = crate::sys::write_all(
             2,
             b"nsexec: refusing to run with AT_SECURE set (setuid, setgid or file capabilities)\n",
         );
-        sys::exit(1);
+        crate::sys::exit(1);
     }
-    sys::exit(crate::main(&process))
+    crate::sys::exit(crate::main(&process))
 }
 
 #[cfg(all(not(test), not(debug_assertions), not(feature = "selftest")))]
@@ -110,9 +111,9 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
 #[cfg(all(not(test), any(debug_assertions, feature = "selftest")))]
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
-    let _ = sys::write_all(
+    let _ = crate::sys::write_all(
         2,
         b"nsexec: internal error (panic in a debug or selftest build)\n",
     );
-    sys::exit(125)
+    crate::sys::exit(125)
 }

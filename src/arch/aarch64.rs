@@ -5,13 +5,13 @@
 //! `clone(flags, stack, parent_tid, tls, child_tid)`.
 //! Process entry: sp points at argc, 16-byte aligned; x30 holds nothing useful.
 
-use core::arch::{asm, global_asm};
+use core::arch::asm;
 
 /// `SCMP_ARCH_*` name and `AUDIT_ARCH_*` value for seccomp filters.
 pub const SECCOMP_ARCH: (&str, u32) = ("SCMP_ARCH_AARCH64", 0xc000_00b7);
 
 #[cfg(not(test))]
-global_asm!(
+core::arch::global_asm!(
     ".globl _start",
     ".type _start,%function",
     "_start:",

@@ -7,13 +7,13 @@
 //! `clone(flags, stack, parent_tid, tls, child_tid)`.
 //! Process entry: r1 points at argc; r2 (the TOC pointer) is not set up.
 
-use core::arch::{asm, global_asm};
+use core::arch::asm;
 
 /// `SCMP_ARCH_*` name and `AUDIT_ARCH_*` value for seccomp filters.
 pub const SECCOMP_ARCH: (&str, u32) = ("SCMP_ARCH_PPC64LE", 0xc000_0015);
 
 #[cfg(not(test))]
-global_asm!(
+core::arch::global_asm!(
     ".globl _start",
     ".type _start,@function",
     "_start:",

@@ -7,13 +7,13 @@
 //! 160-byte register save area whose first word (the back chain) is zero
 //! for the outermost frame.
 
-use core::arch::{asm, global_asm};
+use core::arch::asm;
 
 /// `SCMP_ARCH_*` name and `AUDIT_ARCH_*` value for seccomp filters.
 pub const SECCOMP_ARCH: (&str, u32) = ("SCMP_ARCH_S390X", 0x8000_0016);
 
 #[cfg(not(test))]
-global_asm!(
+core::arch::global_asm!(
     ".globl _start",
     ".type _start,@function",
     "_start:",

@@ -6,13 +6,13 @@
 //! Process entry: rsp points at argc; rsp is 16-byte aligned and there is no
 //! return address.
 
-use core::arch::{asm, global_asm};
+use core::arch::asm;
 
 /// `SCMP_ARCH_*` name and `AUDIT_ARCH_*` value for seccomp filters.
 pub const SECCOMP_ARCH: (&str, u32) = ("SCMP_ARCH_X86_64", 0xc000_003e);
 
 #[cfg(not(test))]
-global_asm!(
+core::arch::global_asm!(
     ".globl _start",
     ".type _start,@function",
     "_start:",
