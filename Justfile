@@ -62,9 +62,10 @@ lint:
     cargo fmt --check
     cargo clippy --release -- -D warnings
 
-# Fuzz each parser for SECS seconds (nightly cargo-fuzz).
+# Fuzz each parser for SECS seconds (nightly cargo-fuzz, installed if missing).
 fuzz secs="60":
-    cd fuzz && cargo +nightly fuzz run bootstrap_message -- -max_total_time={{secs}}
+    command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
+    cd fuzz && for t in bootstrap_message command_line; do cargo +nightly fuzz run "$t" -- -max_total_time={{secs}}; done
 
 # The benchmarks (writes BENCHMARKS.md).
 bench: build-all
