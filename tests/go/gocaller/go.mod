@@ -1,0 +1,3 @@
+module nsexec.test/gocaller
+
+go 1.19
