@@ -257,7 +257,12 @@ pub fn run(nsexec: &std::path::Path, msg: &Bootstrap, opts: Options<'_>) -> Outc
         }
     }
     let (mut s1, mut s2) = (None, None);
-    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&pipe_bytes) {
+    // runc 1.1 writes a NUL byte before the JSON; skip it to compare the two.
+    let json_start = pipe_bytes
+        .iter()
+        .position(|&b| b != 0)
+        .unwrap_or(pipe_bytes.len());
+    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&pipe_bytes[json_start..]) {
         s1 = v
             .get("stage1_pid")
             .and_then(|x| x.as_i64())
