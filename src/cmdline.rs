@@ -100,6 +100,11 @@ fn execute(p: &Process, cli: &Cli<'_>) -> Result<i32, Fail> {
     if let Some(oom) = cfg.oom_score_adj {
         namespaces::write_oom_score_adj(oom)?;
     }
+    if !cfg.ns_paths.is_empty() {
+        // In namespaces someone else created, nothing there may ptrace or
+        // read us; the payload's exec makes it dumpable again as usual.
+        sys::set_dumpable(false).map_err(failed("prctl(PR_SET_DUMPABLE, 0)", b""))?;
+    }
     if creates_user && !itself {
         enter_with_helper(&cfg)?;
     } else {

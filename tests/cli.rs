@@ -458,3 +458,87 @@ fn rand_suffix() -> u128 {
         .unwrap()
         .as_nanos()
 }
+
+#[test]
+fn joining_runs_from_a_sealed_memfd_and_stays_non_dumpable() {
+    if skip_under_qemu("the target needs a user namespace") {
+        return;
+    }
+    let m = marker("sealed-target");
+    let mut target = Command::new("unshare")
+        .args([
+            "-U",
+            "-r",
+            "-p",
+            "-f",
+            "--kill-child",
+            "-m",
+            "-u",
+            "-n",
+            "/bin/sh",
+            "-c",
+            &format!("sleep 60; : {m}"),
+        ])
+        .spawn()
+        .unwrap();
+    let tpid = wait_for_pid(&m).to_string();
+    // With the pid namespace joined, nsexec stays as the payload's parent,
+    // inside the container's namespaces: the CVE-2019-5736 position.
+    let m2 = marker("sealed-nsexec");
+    let mut ours = cmd([
+        "-t",
+        &tpid,
+        "--",
+        "/bin/sh",
+        "-c",
+        &format!("sleep 60; : {m2}"),
+    ])
+    .spawn()
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let nsexec_pid = pids_matching(&m2)
+        .into_iter()
+        .find(|p| {
+            std::fs::read_link(format!("/proc/{p}/exe"))
+                .is_ok_and(|e| !e.ends_with("dash") && !e.ends_with("sh"))
+        })
+        .expect("nsexec process");
+    let exe = std::fs::read_link(format!("/proc/{nsexec_pid}/exe")).unwrap();
+    // A process of the container (its user namespace, host pid view) tries
+    // to read nsexec's environment, then its own sibling's as a control.
+    let peek = |pid: String| {
+        Command::new("nsenter")
+            .args([
+                "-t",
+                &tpid,
+                "-U",
+                "--",
+                "cat",
+                &format!("/proc/{pid}/environ"),
+            ])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    };
+    let nsexec_readable = peek(nsexec_pid.to_string());
+    let target_readable = peek(tpid.clone());
+    let _ = ours.kill();
+    let _ = ours.wait();
+    unsafe { libc::kill(tpid.parse().unwrap(), libc::SIGKILL) };
+    let _ = target.kill();
+    let _ = target.wait();
+    assert_eq!(
+        exe.display().to_string(),
+        "/memfd:nsexec (deleted)",
+        "nsexec re-executed from its sealed copy"
+    );
+    assert!(
+        target_readable,
+        "control: the container can read its own process"
+    );
+    assert!(
+        !nsexec_readable,
+        "nsexec is non-dumpable inside the joined namespaces"
+    );
+}
