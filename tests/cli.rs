@@ -542,3 +542,53 @@ fn joining_runs_from_a_sealed_memfd_and_stays_non_dumpable() {
         "nsexec is non-dumpable inside the joined namespaces"
     );
 }
+
+#[test]
+fn a_setuid_copy_refuses_to_run() {
+    if skip_under_qemu("setuid under qemu-user is qemu's") {
+        return;
+    }
+    // A setuid-root copy run by an unprivileged user gets AT_SECURE.
+    // Beside the build, where binaries run, rather than a possibly nosuid /tmp.
+    let dir = format!("{}/target/{}", env!("CARGO_MANIFEST_DIR"), marker("setuid"));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let copy = format!("{dir}/nsexec");
+    std::fs::copy(nsexec(), &copy).unwrap();
+    std::fs::set_permissions(&copy, std::os::unix::fs::PermissionsExt::from_mode(0o4755)).unwrap();
+    let mut c = Command::new(&copy);
+    c.args(["--", "/bin/echo", "ran"]);
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut c, || {
+            if libc::setgid(65534) != 0 || libc::setuid(65534) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let o = run(c, Duration::from_secs(10));
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("AT_SECURE"), "{}", stderr(&o));
+    assert!(!stdout(&o).contains("ran"));
+    // The same copy without the setuid bit runs.
+    std::fs::set_permissions(&copy, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let o = run(
+        Command::new(&copy)
+            .args(["--", "/bin/echo", "ran"])
+            .to_owned_cmd(),
+        Duration::from_secs(10),
+    );
+    assert_eq!(stdout(&o), "ran\n");
+}
+
+trait ToOwnedCmd {
+    fn to_owned_cmd(&mut self) -> Command;
+}
+
+impl ToOwnedCmd for Command {
+    fn to_owned_cmd(&mut self) -> Command {
+        let mut c = Command::new(self.get_program());
+        c.args(self.get_args());
+        c
+    }
+}
