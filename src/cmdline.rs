@@ -1,6 +1,7 @@
 //! The command-line mode: turns `cli::Cli` into the same `Config` the
 //! bootstrap message gives, enters the namespaces with the same engine, and
 //! runs the payload in the foreground or as its init.
+#![allow(unsafe_code)]
 
 use crate::cli::{self, Action, Cli, IdMapSpec};
 use crate::config::{Config, NsPath, NsType};
@@ -16,19 +17,23 @@ use crate::sys::{self, ExitStatus, OwnedFd, Pid, SigSet};
 use heapless::Vec;
 use linux_raw_sys::general as g;
 
-/// Most arguments nsexec looks at (the payload's are not counted: they are
-/// passed through untouched).
-const MAX_ARGS: usize = 4096;
+/// Most arguments nsexec looks at before the program. The program's own
+/// arguments are never copied: they go to execve from the initial stack.
+const MAX_ARGS: usize = 256;
 
 pub fn run(p: &Process) -> i32 {
     let mut args: Vec<&[u8], MAX_ARGS> = Vec::new();
     for i in 1..p.argv.len() {
         if args.push(p.arg(i).unwrap_or(b"")).is_err() {
-            return usage_error(|t| t.str("too many arguments"));
+            break;
         }
     }
+    let truncated = p.argv.len().saturating_sub(1) > MAX_ARGS;
     let cli = match cli::parse(&args) {
         Ok(c) => c,
+        Err(cli::CliError::NoProgram) if truncated => {
+            return usage_error(|t| t.str("more than 256 options before the program"));
+        }
         Err(e) => return usage_error(|t| e.describe(t)),
     };
     match cli.action {
@@ -67,7 +72,7 @@ struct Storage {
 }
 
 impl Storage {
-    fn new() -> Storage {
+    const fn new() -> Storage {
         Storage {
             uid_map: Text::new(),
             gid_map: Text::new(),
@@ -78,14 +83,25 @@ impl Storage {
     }
 }
 
+/// The one `Storage`, in .bss: its pages are touched only as far as they are
+/// written, so a long-lived init does not carry 24 KiB of zeroed maps.
+static mut STORAGE: Storage = Storage::new();
+
+fn storage() -> &'static mut Storage {
+    let p = &raw mut STORAGE;
+    // SAFETY: called once, by `execute`, in a single-threaded process; no
+    // other reference to STORAGE exists.
+    unsafe { &mut *p }
+}
+
 fn execute(p: &Process, cli: &Cli<'_>) -> Result<i32, Fail> {
     if cli.target.is_some() || !cli.joins.is_empty() {
         crate::hardening::reexec_for_join(p)?;
     }
-    let mut st = Storage::new();
+    let st = storage();
     let uid = sys::getuid();
     let gid = sys::getgid();
-    let mut cfg = build_config(cli, &mut st, uid, gid)?;
+    let mut cfg = build_config(cli, st, uid, gid)?;
     let creates_user = cfg.clone_flags & g::CLONE_NEWUSER != 0;
     let itself = creates_user && self_mappable(&cfg, uid, gid, cli.setgroups);
     if itself {
@@ -248,6 +264,7 @@ fn push_path<'s>(cfg: &mut Config<'s>, ns: NsType, path: &'s [u8]) -> Result<(),
 
 /// Adds `/proc/PID/ns/<type>` for each type asked for (or, with none asked,
 /// each that differs from ours), like `nsenter -a`.
+#[inline(never)] // a large stack frame: keep it out of long-lived callers
 fn resolve_target<'s>(
     cfg: &mut Config<'s>,
     pid: i32,
@@ -299,6 +316,7 @@ fn resolve_target<'s>(
 type Range = (u32, u32);
 
 /// The caller's ranges from /etc/subuid and /etc/subgid (by name or uid).
+#[inline(never)] // a large stack frame: keep it out of long-lived callers
 fn subordinate_ranges(uid: u32) -> Result<(Option<Range>, Option<Range>), Fail> {
     let mut passwd = [0u8; 16 * 1024];
     let passwd = read_file(b"/etc/passwd", &mut passwd)?;
@@ -314,6 +332,7 @@ fn subordinate_ranges(uid: u32) -> Result<(Option<Range>, Option<Range>), Fail> 
     Ok((subuid, subgid))
 }
 
+#[inline(never)] // a large stack frame: keep it out of long-lived callers
 fn read_file<'b>(path: &[u8], buf: &'b mut [u8]) -> Result<&'b [u8], Fail> {
     let fd = sys::open(path, g::O_RDONLY).map_err(failed("open", path))?;
     let mut got = 0;
@@ -350,6 +369,7 @@ fn self_mappable(cfg: &Config<'_>, uid: u32, gid: u32, setgroups: Option<bool>) 
 }
 
 /// Maps the new user namespace from a helper that stays outside it.
+#[inline(never)] // a large stack frame: keep it out of long-lived callers
 fn enter_with_helper(cfg: &Config<'_>) -> Result<(), Fail> {
     let (ours, theirs) =
         sys::socketpair().map_err(failed("socketpair for the mapping helper", b""))?;
@@ -402,6 +422,7 @@ fn finish_user_namespace(cfg: &Config<'_>) -> Result<(), Fail> {
 
 /// Opens a pty master inside the namespaces and sends it, with the slave's
 /// path as the data, to the unix socket at `path`.
+#[inline(never)] // a large stack frame: keep it out of long-lived callers
 fn open_console(path: &[u8]) -> Result<OwnedFd, Fail> {
     let master =
         sys::open(b"/dev/ptmx", g::O_RDWR | g::O_NOCTTY).map_err(failed("open", b"/dev/ptmx"))?;

@@ -13,6 +13,7 @@ const DEFAULT_PATH: &[u8] = b"/usr/local/bin:/usr/local/sbin:/usr/bin:/usr/sbin:
 /// borrowed from the initial stack. Returns the errno that explains the
 /// failure: a name containing `/` is run as is; a bare name is tried in each
 /// PATH directory, remembering EACCES as execvp does.
+#[inline(never)] // a large stack frame: keep it out of long-lived callers
 pub fn exec_payload(argv: &[CPtr], envp_all: &[CPtr], path_var: Option<&[u8]>) -> Errno {
     let Some(&prog) = argv.first() else {
         return Errno::ENOENT;
@@ -63,6 +64,7 @@ pub const MAX_EXEC_ARGS: usize = 340 * 3 + 2;
 
 /// Executes `prog` (an absolute path) with `prog` as argv[0], then `args`,
 /// and an empty environment. Returns the failure.
+#[inline(never)] // a large stack frame: keep it out of long-lived callers
 pub fn exec_args<'a>(prog: &'a [u8], args: impl Iterator<Item = &'a [u8]>) -> Errno {
     let mut strings: Text<{ 16 * 1024 }> = Text::new();
     let mut offsets: heapless::Vec<usize, { MAX_EXEC_ARGS + 1 }> = heapless::Vec::new();

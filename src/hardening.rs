@@ -30,6 +30,7 @@ fn open_unless_sealed() -> Result<Option<OwnedFd>, Fail> {
 }
 
 /// A sealed, close-on-exec memfd holding a copy of `exe`.
+#[inline(never)] // a large stack frame: keep it out of long-lived callers
 fn sealed_copy(exe: &OwnedFd) -> Result<OwnedFd, Fail> {
     let mem = sys::memfd_create(b"nsexec\0", g::MFD_CLOEXEC | g::MFD_ALLOW_SEALING)
         .map_err(failed("memfd_create", b""))?;
@@ -67,6 +68,7 @@ fn exec_from_sealed_copy(exe: OwnedFd, argv: &[CPtr], p: &Process) -> Fail {
 }
 
 /// Command-line mode: before joining, run from a sealed copy, same argv.
+#[inline(never)] // a large stack frame: keep it out of long-lived callers
 pub fn reexec_for_join(p: &Process) -> Result<(), Fail> {
     let Some(exe) = open_unless_sealed()? else {
         return Ok(());
@@ -82,6 +84,7 @@ pub fn reexec_for_join(p: &Process) -> Result<(), Fail> {
 /// Bootstrap mode: when the message asks to join namespaces and we do not
 /// run from a sealed copy, re-execute from one, handing the already-read
 /// message over on a socket named in argv[0] (the payload never sees argv[0]).
+#[inline(never)] // a large stack frame: keep it out of long-lived callers
 pub fn ensure_sealed_for_join(p: &Process, cfg: &Config<'_>, msg: &[u8]) -> Result<(), Fail> {
     if cfg.ns_paths.is_empty() || p.arg(0).is_some_and(|a| a.starts_with(HANDOVER_PREFIX)) {
         return Ok(());

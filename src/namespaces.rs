@@ -41,6 +41,7 @@ fn write_file(path: &[u8], data: &[u8]) -> Result<(), FileError> {
 /// others unreachable), then joins in three passes: the non-user
 /// namespaces, the user namespace, then whatever EPERM held back. After the
 /// user namespace, becomes its root.
+#[inline(never)] // a large stack frame: keep it out of long-lived callers
 pub fn join_namespaces(paths: &[NsPath<'_>]) -> Result<(), Fail> {
     let mut open: Vec<(NsType, &[u8], Option<OwnedFd>), { crate::config::MAX_NS_PATHS }> =
         Vec::new();
@@ -158,6 +159,7 @@ fn write_map(pid: Pid, leaf: &str, map: &[u8], tool: Option<&[u8]>) -> Result<()
 
 /// Runs `newuidmap`/`newgidmap` as `[tool, pid, field, field, ...]` with an
 /// empty environment; its non-zero exit is a failure.
+#[inline(never)] // a large stack frame: keep it out of long-lived callers
 fn run_map_tool(tool: &[u8], pid: Pid, map: &[u8]) -> Result<(), Fail> {
     log::debug(|m| {
         m.str("running ");
@@ -181,6 +183,7 @@ fn run_map_tool(tool: &[u8], pid: Pid, map: &[u8]) -> Result<(), Fail> {
     }
 }
 
+#[inline(never)] // a large stack frame: keep it out of long-lived callers
 fn exec_map_tool(tool: &[u8], pid: Pid, map: &[u8]) -> ! {
     let mut pid_text: Text<16> = Text::new();
     pid_text.int(i64::from(pid));

@@ -103,6 +103,7 @@ pub fn read_exact(fd: RawFd, buf: &mut [u8]) -> Result<bool, Errno> {
     Ok(true)
 }
 
+#[inline(never)] // a large stack frame: keep it out of long-lived callers
 pub fn openat(dir: RawFd, path: &[u8], flags: u32, mode: u32) -> Result<OwnedFd, Errno> {
     let flags = flags | g::O_CLOEXEC;
     with_cpath(path, |p| {
@@ -446,6 +447,7 @@ pub fn setpgid(pid: Pid, pgid: Pid) -> Result<(), Errno> {
 }
 
 /// The target of a symbolic link, into `buf`.
+#[inline(never)] // a large stack frame: keep it out of long-lived callers
 pub fn readlink<'b>(path: &[u8], buf: &'b mut [u8]) -> Result<&'b [u8], Errno> {
     let n = with_cpath(path, |p| {
         // SAFETY: p is NUL-terminated; buf is valid for writes of its length.
@@ -462,6 +464,7 @@ pub fn readlink<'b>(path: &[u8], buf: &'b mut [u8]) -> Result<&'b [u8], Errno> {
     buf.get(..n).ok_or(Errno::ENAMETOOLONG)
 }
 
+#[inline(never)] // a large stack frame: keep it out of long-lived callers
 pub fn mount(src: &[u8], target: &[u8], fstype: &[u8], flags: u32) -> Result<(), Errno> {
     let (s, t, f) = (CPath::new(src)?, CPath::new(target)?, CPath::new(fstype)?);
     // SAFETY: three NUL-terminated strings alive for the call; no data.
