@@ -846,3 +846,59 @@ fn killing_the_caller_at_any_point_leaves_no_stage() {
         assert_gone(&m, Duration::from_secs(5));
     }
 }
+
+#[test]
+fn a_killed_stage_makes_stage_0_fail_and_leaves_nothing() {
+    if skip_under_qemu("stages use CLONE_PARENT") {
+        return;
+    }
+    let _g = serial();
+    // Stage 1 opens every namespace path first; a FIFO blocks that open, so
+    // stage 1 sits there until the test kills it.
+    let dir = std::env::temp_dir().join(marker("fifo"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("ns");
+    let _ = std::fs::remove_file(&fifo);
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let msg = Bootstrap {
+        ns_paths: vec![("net".into(), fifo.display().to_string())],
+        ..Default::default()
+    };
+    let killer = std::thread::spawn(|| {
+        for _ in 0..500 {
+            if let Some(p) = runc::our_stages().into_iter().find(|p| {
+                std::fs::read_to_string(format!("/proc/{p}/comm"))
+                    .unwrap_or_default()
+                    .trim()
+                    == "runc:[1:CHILD]"
+            }) {
+                std::thread::sleep(Duration::from_millis(50));
+                unsafe { libc::kill(p as i32, libc::SIGKILL) };
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        false
+    });
+    let o = runc::run(
+        &nsexec(),
+        &msg,
+        Options {
+            program: sh_payload("echo ran"),
+            log_pipe: false,
+            ..Default::default()
+        },
+    );
+    assert!(killer.join().unwrap(), "stage 1 never showed up");
+    assert_eq!(o.stage0, Some(1), "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("stage-1 exited before it finished set-up"),
+        "{}",
+        o.stderr
+    );
+    assert!(o.pipe.is_empty(), "no pid JSON without stage 2");
+    assert!(!o.stdout.contains("ran"));
+    assert_no_stage_alive();
+}
