@@ -432,18 +432,22 @@ fn join_by_path_matches_nsenter() {
 }
 
 /// The newest process whose command line holds `m` (with `unshare -f`, the
-/// forked child rather than unshare itself).
+/// forked child rather than unshare itself), once it sits in a namespace of
+/// its own: found too early, it would still show ours.
 pub fn wait_for_pid(m: &str) -> u32 {
     for _ in 0..500 {
         if let Some(p) = pids_matching(m).into_iter().max() {
-            std::thread::sleep(Duration::from_millis(50));
-            if let Some(p2) = pids_matching(m).into_iter().max() {
-                return p2.max(p);
+            let differs = NS_NAMES.iter().any(|n| {
+                let theirs = ns_link(&p.to_string(), n);
+                !theirs.is_empty() && theirs != ns_link("self", n)
+            });
+            if differs {
+                return p;
             }
         }
         std::thread::sleep(Duration::from_millis(10));
     }
-    panic!("no process {m}");
+    panic!("no process {m} in namespaces of its own");
 }
 
 pub fn tempdir(name: &str) -> String {

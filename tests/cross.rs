@@ -128,24 +128,23 @@ fn pid_mount_uts_ipc_and_net_namespaces_are_created_as_root() {
     assert_eq!(lines[6], "cross");
 }
 
+/// A sealed memfd holding a copy of the binary under test, so that nsexec
+/// sees it already runs from one and joins without re-executing (under qemu,
+/// re-executing a foreign ELF from a memfd would need binfmt_misc).
+fn sealed_copy() -> std::fs::File {
+    use std::os::fd::FromRawFd;
+    let name = std::ffi::CString::new("nsexec").unwrap();
+    let fd = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_ALLOW_SEALING) };
+    assert!(fd >= 0);
+    let mut f = unsafe { std::fs::File::from_raw_fd(fd) };
+    f.write_all(&std::fs::read(nsexec()).unwrap()).unwrap();
+    let seals = libc::F_SEAL_SEAL | libc::F_SEAL_SHRINK | libc::F_SEAL_GROW | libc::F_SEAL_WRITE;
+    assert_eq!(unsafe { libc::fcntl(fd, libc::F_ADD_SEALS, seals) }, 0);
+    f
+}
+
 #[test]
 fn non_user_namespaces_of_a_running_process_are_joined() {
-    if let Some(arch) = std::env::var("NSEXEC_ARCH").ok().filter(|_| under_qemu()) {
-        // Joining re-executes from a sealed memfd copy: the host kernel must
-        // hand that foreign ELF to qemu through binfmt_misc.
-        let emu = emulator().unwrap();
-        let reg = format!(
-            "/proc/sys/fs/binfmt_misc/{}",
-            emu.trim_start_matches("qemu-")
-                .replace("powerpc64le", "ppc64le")
-        );
-        if !std::path::Path::new(&reg).exists() {
-            eprintln!(
-                "skipped under qemu ({arch}): no binfmt_misc entry {reg} to run the sealed copy"
-            );
-            return;
-        }
-    }
     let m = marker("crossjoin");
     let mut target = std::process::Command::new("unshare")
         .args([
@@ -158,33 +157,65 @@ fn non_user_namespaces_of_a_running_process_are_joined() {
         ])
         .spawn()
         .unwrap();
+    // Found, and already inside its new namespaces.
     let mut pid = 0;
-    for _ in 0..200 {
-        if let Some(p) = pids_matching(&m).into_iter().max() {
+    for _ in 0..500 {
+        if let Some(p) = pids_matching(&m)
+            .into_iter()
+            .max()
+            .filter(|p| ns_link(&p.to_string(), "ipc") != ns_link("self", "ipc"))
+        {
             pid = p;
             break;
         }
         std::thread::sleep(Duration::from_millis(10));
     }
+    assert_ne!(pid, 0, "target did not start");
     let want: Vec<String> = ["uts", "net", "ipc"]
         .iter()
         .map(|n| ns_link(&pid.to_string(), n))
         .collect();
-    let o = sh(
-        &[
-            "--join",
-            &format!("uts=/proc/{pid}/ns/uts"),
-            "--join",
-            &format!("net=/proc/{pid}/ns/net"),
-            "--join",
-            &format!("ipc=/proc/{pid}/ns/ipc"),
-        ],
+    let copy = sealed_copy();
+    let fd = copy.as_raw_fd();
+    let path = format!("/proc/self/fd/{fd}");
+    let mut c = match emulator() {
+        Some(e) => {
+            let mut c = std::process::Command::new(e);
+            c.arg(&path);
+            c
+        }
+        None => std::process::Command::new(&path),
+    };
+    c.args([
+        "--join",
+        &format!("uts=/proc/{pid}/ns/uts"),
+        "--join",
+        &format!("net=/proc/{pid}/ns/net"),
+        "--join",
+        &format!("ipc=/proc/{pid}/ns/ipc"),
+    ]);
+    c.args([
+        "--",
+        "/bin/sh",
+        "-c",
         "readlink /proc/self/ns/uts /proc/self/ns/net /proc/self/ns/ipc",
-    );
+    ]);
+    unsafe {
+        c.pre_exec(move || {
+            libc::fcntl(fd, libc::F_SETFD, 0);
+            Ok(())
+        });
+    }
+    let o = run(c, Duration::from_secs(20));
     let _ = target.kill();
     let _ = target.wait();
     assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(stdout(&o).lines().collect::<Vec<_>>(), want);
+    assert_eq!(
+        stdout(&o).lines().collect::<Vec<_>>(),
+        want,
+        "{}",
+        stderr(&o)
+    );
 }
 
 /// Sends `msg` as a bootstrap message and returns nsexec's status and stderr.
