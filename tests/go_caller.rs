@@ -21,6 +21,9 @@ fn a_cgo_free_go_runtime_drives_nsexec_into_new_namespaces() {
         .args(["build", "-o", &out, "."])
         .current_dir(format!("{root}/tests/go/gocaller"))
         .env("CGO_ENABLED", "0")
+        // A CI shell may have no HOME for Go's default cache.
+        .env("GOCACHE", format!("{root}/target/gocache"))
+        .env("GOPATH", format!("{root}/target/gopath"))
         .output()
         .expect("go (Debian's golang-go; tests/run installs it)");
     assert!(
