@@ -451,13 +451,7 @@ fn expect_fatal(msg: &Bootstrap, raw: Option<Vec<u8>>, env: Vec<(&str, String)>,
 fn every_malformed_message_is_fatal_with_its_own_message() {
     let _g = serial();
     let empty = Bootstrap::default();
-    let hdr = |len: u32, ty: u16| {
-        let mut m = Vec::new();
-        m.extend_from_slice(&len.to_ne_bytes());
-        m.extend_from_slice(&ty.to_ne_bytes());
-        m.extend_from_slice(&[1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-        m
-    };
+    let hdr = runc::header;
     let with = |attrs: &[u8]| runc::message(attrs);
     let cases: Vec<(Vec<u8>, &str)> = vec![
         (hdr(16, 2), "NLMSG_ERROR"),

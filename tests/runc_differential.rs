@@ -142,13 +142,7 @@ fn valid_messages_are_accepted_by_both_with_the_same_pid_json() {
 fn invalid_inputs_are_refused_by_both() {
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let me = std::process::id();
-    let hdr = |len: u32, ty: u16| {
-        let mut m = Vec::new();
-        m.extend_from_slice(&len.to_ne_bytes());
-        m.extend_from_slice(&ty.to_ne_bytes());
-        m.extend_from_slice(&[1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-        m
-    };
+    let hdr = runc::header;
     let raw_cases: Vec<(&str, Vec<u8>)> = vec![
         ("NLMSG_ERROR", hdr(16, 2)),
         ("wrong message type", hdr(16, 3)),

@@ -71,6 +71,16 @@ pub fn attr_bool(ty: u16, v: bool) -> Vec<u8> {
     attr_u32(ty, v as u32)
 }
 
+/// A bare netlink header: length and type as given, NLM_F_REQUEST.
+pub fn header(len: u32, ty: u16) -> Vec<u8> {
+    let mut m = Vec::new();
+    m.extend_from_slice(&len.to_ne_bytes());
+    m.extend_from_slice(&ty.to_ne_bytes());
+    m.extend_from_slice(&1u16.to_ne_bytes());
+    m.extend_from_slice(&[0; 8]);
+    m
+}
+
 pub fn message(attrs: &[u8]) -> Vec<u8> {
     let mut m = Vec::new();
     m.extend_from_slice(&((16 + attrs.len()) as u32).to_ne_bytes());
