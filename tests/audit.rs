@@ -23,66 +23,71 @@ fn table() -> BTreeSet<String> {
 
 /// Syscall names made by nsexec processes in an `strace -f` log: a process
 /// is nsexec's from its start (or its clone by an nsexec process) until it
-/// executes something else.
+/// executes something else. strace may show a child's first call before its
+/// parent's clone returns, so parents are collected in a first pass.
 fn nsexec_calls(log: &str, nsexec_path: &str) -> BTreeSet<String> {
-    let mut ours: HashMap<u32, bool> = HashMap::new();
-    let mut first = true;
-    let mut names = BTreeSet::new();
-    for line in log.lines() {
-        let Some((pid, rest)) = line.split_once(' ') else {
-            continue;
+    let parse = |line: &str| -> Option<(u32, String, String)> {
+        let (pid, rest) = line.split_once(' ')?;
+        let pid = pid.parse::<u32>().ok()?;
+        let rest = rest.trim_start().to_owned();
+        let name = match rest.strip_prefix("<... ") {
+            Some(r) => r.split_whitespace().next()?.to_owned(),
+            None => rest.split('(').next()?.to_owned(),
         };
-        let Ok(pid) = pid.parse::<u32>() else {
-            continue;
-        };
-        let rest = rest.trim_start();
-        let name: String = if let Some(r) = rest.strip_prefix("<... ") {
-            r.split_whitespace().next().unwrap_or("").to_owned()
-        } else {
-            rest.split('(').next().unwrap_or("").to_owned()
-        };
-        if name.is_empty()
-            || !name
+        let ok = !name.is_empty()
+            && name
                 .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        ok.then_some((pid, name, rest))
+    };
+    let calls: Vec<(u32, String, String)> = log.lines().filter_map(parse).collect();
+    let mut parent: HashMap<u32, u32> = HashMap::new();
+    for (pid, name, rest) in &calls {
+        if matches!(name.as_str(), "clone" | "clone3" | "fork" | "vfork")
+            && !rest.contains("<unfinished")
         {
-            continue;
+            if let Some(child) = rest
+                .rsplit("= ")
+                .next()
+                .and_then(|r| r.split_whitespace().next())
+                .and_then(|c| c.parse::<u32>().ok())
+            {
+                parent.insert(child, *pid);
+            }
         }
-        if first {
-            // strace's own child, before it executes nsexec.
-            first = false;
-            ours.insert(pid, false);
-        }
-        let is_ours = *ours.entry(pid).or_insert(false);
+    }
+    let mut ours: HashMap<u32, bool> = HashMap::new();
+    let mut names = BTreeSet::new();
+    for (i, (pid, name, rest)) in calls.iter().enumerate() {
+        let is_ours = match ours.get(pid) {
+            Some(&v) => v,
+            // strace's own child (before it executes nsexec) is not ours;
+            // any other process is what its parent was when it appeared.
+            None if i == 0 => false,
+            None => parent
+                .get(pid)
+                .and_then(|p| ours.get(p))
+                .copied()
+                .unwrap_or(false),
+        };
+        ours.insert(*pid, is_ours);
         if (name == "execve" || name == "execveat")
             && !rest.contains("<unfinished")
             && rest.contains(" = 0")
         {
-            let becomes_nsexec = rest.contains(nsexec_path) || name == "execveat";
-            if is_ours || becomes_nsexec {
-                if is_ours {
-                    names.insert(name.clone());
-                }
-                ours.insert(
-                    pid,
-                    becomes_nsexec
-                        && (is_ours || !ours.values().any(|&v| v) || rest.contains(nsexec_path)),
-                );
-                continue;
+            if is_ours {
+                names.insert(name.clone());
             }
+            // Executing nsexec (or its sealed copy) makes a process ours;
+            // executing anything else hands it to the payload.
+            ours.insert(
+                *pid,
+                rest.contains(nsexec_path) || (is_ours && name == "execveat"),
+            );
+            continue;
         }
         if is_ours {
             names.insert(name.clone());
-            if matches!(name.as_str(), "clone" | "clone3" | "fork" | "vfork") {
-                if let Some(child) = rest
-                    .rsplit("= ")
-                    .next()
-                    .and_then(|r| r.split_whitespace().next())
-                    .and_then(|c| c.parse::<u32>().ok())
-                {
-                    ours.insert(child, true);
-                }
-            }
         }
     }
     names
