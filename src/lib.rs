@@ -7,27 +7,18 @@
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_code)]
 
-mod arch;
-mod bootstrap;
+// Layers, lowest first: kernel -> engine -> the two front ends (runc, cli).
 mod cli;
-mod cmdline;
-mod config;
-mod errno;
-mod exec;
-mod fmt;
-mod hardening;
-mod init;
-mod log;
-mod mem;
-mod namespaces;
-mod netlink;
-mod rt;
-mod seccomp;
+mod engine;
+mod kernel;
+mod runc;
 #[cfg(feature = "selftest")]
 mod selftest;
-mod sync;
-mod sys;
-mod syscalls;
+
+// Short paths (`crate::sys`, `crate::log`) for what every layer above uses.
+use engine::{config, exec, hardening, init, log, namespaces, seccomp};
+use kernel::{arch, errno, fmt, rt, sys, syscalls};
+use runc::{bootstrap, netlink, sync};
 
 use fmt::{Out, Text};
 use rt::Process;
@@ -41,7 +32,7 @@ pub fn main(p: &Process) -> i32 {
     if let Some(pipe) = p.env(b"_LIBCONTAINER_INITPIPE").filter(|v| !v.is_empty()) {
         bootstrap::run(p, pipe);
     }
-    cmdline::run(p)
+    cli::run::run(p)
 }
 
 /// `nsexec --syscalls`: the table, one name per line.

@@ -1,5 +1,5 @@
 //! Architecture and syscall numbers stay in their one place each: `asm!`
-//! and registers only under src/arch/, `target_arch` only in the arch
+//! and registers only under src/kernel/arch/, `target_arch` only in the arch
 //! module's selector, `__NR_` only in the syscall table.
 
 use std::path::Path;
@@ -35,28 +35,28 @@ fn asm_and_syscall_numbers_appear_only_in_their_modules() {
     );
     assert!(files.len() > 10);
     for (path, text) in &files {
-        let in_arch = path.starts_with("src/arch/");
+        let in_arch = path.starts_with("src/kernel/arch/");
         for line in code_lines(text) {
             if line.contains("asm!") {
-                assert!(in_arch, "{path}: asm! outside src/arch/: {line}");
+                assert!(in_arch, "{path}: asm! outside src/kernel/arch/: {line}");
             }
             if line.contains("__NR_") {
                 assert_eq!(
-                    path, "src/syscalls.rs",
+                    path, "src/kernel/syscalls.rs",
                     "{path}: a syscall number outside the table: {line}"
                 );
             }
             if line.contains("target_arch") {
                 assert_eq!(
-                    path, "src/arch/mod.rs",
-                    "{path}: architecture chosen outside src/arch/mod.rs: {line}"
+                    path, "src/kernel/arch/mod.rs",
+                    "{path}: architecture chosen outside src/kernel/arch/mod.rs: {line}"
                 );
             }
         }
     }
     let table = &files
         .iter()
-        .find(|(p, _)| p == "src/syscalls.rs")
+        .find(|(p, _)| p == "src/kernel/syscalls.rs")
         .unwrap()
         .1;
     assert!(
@@ -67,7 +67,7 @@ fn asm_and_syscall_numbers_appear_only_in_their_modules() {
 
 #[test]
 fn every_arch_file_exports_the_same_items() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/arch");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/kernel/arch");
     let items = [
         "pub const SECCOMP_ARCH",
         "_start:",

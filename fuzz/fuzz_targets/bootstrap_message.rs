@@ -2,11 +2,11 @@
 //! never read outside the input, and accept only what it can describe.
 #![no_main]
 
-#[path = "../../src/config.rs"]
+#[path = "../../src/engine/config.rs"]
 mod config;
-#[path = "../../src/fmt.rs"]
+#[path = "../../src/kernel/fmt.rs"]
 mod fmt;
-#[path = "../../src/netlink.rs"]
+#[path = "../../src/runc/netlink.rs"]
 mod netlink;
 
 use libfuzzer_sys::fuzz_target;

@@ -1,11 +1,15 @@
 //! The command-line parser on arbitrary argument vectors (NUL-separated).
 #![no_main]
 
-#[path = "../../src/cli.rs"]
-mod cli;
-#[path = "../../src/config.rs"]
+mod cli {
+    #[path = "../../../src/cli/args.rs"]
+    pub mod args;
+    #[path = "../../../src/cli/values.rs"]
+    pub mod values;
+}
+#[path = "../../src/engine/config.rs"]
 mod config;
-#[path = "../../src/fmt.rs"]
+#[path = "../../src/kernel/fmt.rs"]
 mod fmt;
 
 use libfuzzer_sys::fuzz_target;
@@ -20,11 +24,11 @@ impl fmt::Out for Sink {
 
 fuzz_target!(|data: &[u8]| {
     let args: Vec<&[u8]> = data.split(|&c| c == 0).collect();
-    match cli::parse(&args) {
+    match cli::args::parse(&args) {
         Ok(c) => {
             assert!(c.payload <= args.len());
             let mut s = Sink(Vec::new());
-            let _ = cli::write_map(&c.uid_map, 1000, Some((100000, 65536)), &mut s);
+            let _ = cli::args::write_map(&c.uid_map, 1000, Some((100000, 65536)), &mut s);
         }
         Err(e) => {
             let mut s = Sink(Vec::new());

@@ -19,12 +19,12 @@ core::arch::global_asm!(
     "_start:",
     "bl 1f",                    // the kernel gives no address to find the TOC from: take our own
     "1:",
-    "mflr 12",
+    "mflr 12",                  // r12 = run-time address of label 1
     "addis 2, 12, .TOC.-1b@ha", // r2 = TOC pointer, which Rust code uses for globals
-    "addi 2, 2, .TOC.-1b@l",
+    "addi 2, 2, .TOC.-1b@l",    // (low half of the offset)
     "mr 3, 1",                  // first argument: address of argc
     "clrrdi 1, 1, 4",           // 16-byte alignment
-    "li 0, 0",
+    "li 0, 0",                  // the back chain to store
     "stdu 0, -32(1)",           // minimal ELFv2 frame with a zero back chain
     "bl {start}",               // never returns
     "nop",                      // TOC-restore slot the linker may use
@@ -32,28 +32,26 @@ core::arch::global_asm!(
     start = sym crate::rt::start,
 );
 
+/// `sc` with the number in r0, the first argument in r3 and the rest in the
+/// `[reg = value]` list. The argument registers a call leaves unused are
+/// named in the second list and marked clobbered instead of loaded with
+/// zeros, so a call site sets up only what it passes.
 macro_rules! sc {
-    ($nr:expr, $a:expr, $b:expr, $c:expr, $d:expr, $e:expr, $f:expr) => {{
+    ($nr:expr, $a:expr, [$($reg:tt = $val:expr),*], [$($spare:tt),*]) => {{
         let r: usize;
-        // SAFETY: the caller vouches for the call; the asm follows the ABI above.
-        unsafe {
-            asm!(
-                "sc",
-                "bns+ 2f",       // summary overflow clear: success
-                "neg 3, 3",      // error: make it -errno like the other arches
-                "2:",
-                inlateout("r0") $nr => _,
-                inlateout("r3") $a => r,
-                inlateout("r4") $b => _,
-                inlateout("r5") $c => _,
-                inlateout("r6") $d => _,
-                inlateout("r7") $e => _,
-                inlateout("r8") $f => _,
-                lateout("r9") _, lateout("r10") _, lateout("r11") _, lateout("r12") _,
-                lateout("cr0") _, lateout("ctr") _, lateout("xer") _,
-                options(nostack)
-            )
-        };
+        asm!(
+            "sc",
+            "bns+ 2f",          // cr0.SO clear: r3 is the result
+            "neg 3, 3",         // set: r3 is a positive errno, make it -errno
+            "2:",
+            inlateout("r0") $nr => _,
+            inlateout("r3") $a => r,
+            $(inlateout($reg) $val => _,)*
+            $(lateout($spare) _,)*
+            lateout("r9") _, lateout("r10") _, lateout("r11") _, lateout("r12") _,
+            lateout("cr0") _, lateout("ctr") _, lateout("xer") _,
+            options(nostack)
+        );
         r
     }};
 }
@@ -62,42 +60,48 @@ macro_rules! sc {
 /// `nr` must be a syscall whose side effects the caller has accounted for.
 #[inline(always)]
 pub unsafe fn syscall0(nr: usize) -> usize {
-    sc!(nr, 0usize, 0usize, 0usize, 0usize, 0usize, 0usize)
+    // SAFETY: the caller vouches for the call; the asm follows the ABI above.
+    unsafe { sc!(nr, 0usize, [], ["r4", "r5", "r6", "r7", "r8"]) }
 }
 
 /// # Safety
 /// As for [`syscall0`]; pointer arguments must be valid for the call.
 #[inline(always)]
 pub unsafe fn syscall1(nr: usize, a: usize) -> usize {
-    sc!(nr, a, 0usize, 0usize, 0usize, 0usize, 0usize)
+    // SAFETY: see syscall0.
+    unsafe { sc!(nr, a, [], ["r4", "r5", "r6", "r7", "r8"]) }
 }
 
 /// # Safety
 /// As for [`syscall1`].
 #[inline(always)]
 pub unsafe fn syscall2(nr: usize, a: usize, b: usize) -> usize {
-    sc!(nr, a, b, 0usize, 0usize, 0usize, 0usize)
+    // SAFETY: see syscall0.
+    unsafe { sc!(nr, a, ["r4" = b], ["r5", "r6", "r7", "r8"]) }
 }
 
 /// # Safety
 /// As for [`syscall1`].
 #[inline(always)]
 pub unsafe fn syscall3(nr: usize, a: usize, b: usize, c: usize) -> usize {
-    sc!(nr, a, b, c, 0usize, 0usize, 0usize)
+    // SAFETY: see syscall0.
+    unsafe { sc!(nr, a, ["r4" = b, "r5" = c], ["r6", "r7", "r8"]) }
 }
 
 /// # Safety
 /// As for [`syscall1`].
 #[inline(always)]
 pub unsafe fn syscall4(nr: usize, a: usize, b: usize, c: usize, d: usize) -> usize {
-    sc!(nr, a, b, c, d, 0usize, 0usize)
+    // SAFETY: see syscall0.
+    unsafe { sc!(nr, a, ["r4" = b, "r5" = c, "r6" = d], ["r7", "r8"]) }
 }
 
 /// # Safety
 /// As for [`syscall1`].
 #[inline(always)]
 pub unsafe fn syscall5(nr: usize, a: usize, b: usize, c: usize, d: usize, e: usize) -> usize {
-    sc!(nr, a, b, c, d, e, 0usize)
+    // SAFETY: see syscall0.
+    unsafe { sc!(nr, a, ["r4" = b, "r5" = c, "r6" = d, "r7" = e], ["r8"]) }
 }
 
 /// # Safety
@@ -113,7 +117,15 @@ pub unsafe fn syscall6(
     e: usize,
     f: usize,
 ) -> usize {
-    sc!(nr, a, b, c, d, e, f)
+    // SAFETY: see syscall0.
+    unsafe {
+        sc!(
+            nr,
+            a,
+            ["r4" = b, "r5" = c, "r6" = d, "r7" = e, "r8" = f],
+            []
+        )
+    }
 }
 
 /// `clone(2)` onto `stack_top`; the child calls `entry(arg)`, which must not return.
@@ -138,18 +150,18 @@ pub unsafe fn clone_on_stack(
     // is inherited. The parent only falls through to label 3.
     unsafe {
         asm!(
-            "sc",
-            "bns+ 2f",
+            "sc",                 // clone: the child resumes here on stack_top
+            "bns+ 2f",            // cr0.SO clear: no error
             "neg 3, 3",           // error: -errno, and the parent path
             "b 3f",
             "2:",
-            "cmpdi 3, 0",
+            "cmpdi 3, 0",         // zero only in the child
             "bne 3f",             // non-zero: the parent
-            "li 0, 0",
+            "li 0, 0",            // the back chain to store
             "stdu 0, -32(1)",     // the child's first frame, zero back chain
             "mr 3, 15",           // entry's argument
             "mr 12, 14",          // ELFv2: r12 holds the callee's address at its global entry
-            "mtctr 12",
+            "mtctr 12",           // call through ctr, keeping r12 intact
             "bctrl",
             "trap",               // entry never returns
             "3:",
@@ -159,7 +171,7 @@ pub unsafe fn clone_on_stack(
             inlateout("r5") parent_tid => _,
             inlateout("r6") 0usize => _,
             inlateout("r7") 0usize => _,
-            inlateout("r8") 0usize => _,
+            lateout("r8") _,
             in("r14") entry,
             in("r15") arg,
             lateout("r9") _, lateout("r10") _, lateout("r11") _, lateout("r12") _,

@@ -139,13 +139,13 @@ pub unsafe fn clone_on_stack(
     // label 2.
     unsafe {
         asm!(
-            "svc 0",
+            "svc 0",                  // clone: the child resumes here on stack_top
             "ltgr %r2, %r2",          // zero only in the child
             "jnz 2f",
             "aghi %r15, -160",        // the child's register save area
             "xc 0(8,%r15), 0(%r15)",  // zero back chain: its outermost frame
             "lgr %r2, %r9",           // entry's argument
-            "basr %r14, %r8",
+            "basr %r14, %r8",         // call entry(arg)
             ".word 0",                // entry never returns
             "2:",
             in("r1") nr,

@@ -3,7 +3,8 @@
 //! runs the payload in the foreground or as its init.
 #![allow(unsafe_code)]
 
-use crate::cli::{self, Action, Cli, IdMapSpec};
+use crate::cli::args::{self as cli, Action, Cli, IdMapSpec};
+use crate::cli::values;
 use crate::config::{Config, NsPath, NsType};
 use crate::errno::Errno;
 use crate::exec;
@@ -320,10 +321,10 @@ type Range = (u32, u32);
 fn subordinate_ranges(uid: u32) -> Result<(Option<Range>, Option<Range>), Fail> {
     let mut passwd = [0u8; 16 * 1024];
     let passwd = read_file(b"/etc/passwd", &mut passwd)?;
-    let name = cli::user_name(passwd, uid).unwrap_or(b"");
+    let name = values::user_name(passwd, uid).unwrap_or(b"");
     let mut buf = [0u8; 16 * 1024];
-    let subuid = cli::subid_range(read_file(b"/etc/subuid", &mut buf)?, name, uid);
-    let subgid = cli::subid_range(read_file(b"/etc/subgid", &mut buf)?, name, uid);
+    let subuid = values::subid_range(read_file(b"/etc/subuid", &mut buf)?, name, uid);
+    let subgid = values::subid_range(read_file(b"/etc/subgid", &mut buf)?, name, uid);
     if subuid.is_none() || subgid.is_none() {
         return Err(Fail::new(
             "no subordinate id range for this user in /etc/subuid and /etc/subgid",

@@ -136,10 +136,10 @@ pub unsafe fn clone_on_stack(
     // on its new stack; the parent only falls through to label 2.
     unsafe {
         asm!(
-            "svc 0",
+            "svc 0",              // clone: the child resumes here on stack_top
             "cbnz x0, 2f",        // non-zero: the parent (or an error)
             "mov x29, xzr",       // the child's outermost frame
-            "mov x30, xzr",
+            "mov x30, xzr",       // and no return address behind it
             "mov x0, x10",        // entry's argument
             "blr x9",             // sp is the 16-aligned stack_top
             "brk #1",             // entry never returns

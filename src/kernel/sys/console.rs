@@ -1,0 +1,171 @@
+//! What the console socket needs: ptys, the controlling terminal, and a
+//! unix socket that carries a descriptor.
+#![allow(unsafe_code)]
+
+use super::*;
+use crate::syscalls::{Sysno, sc2, sc3};
+use linux_raw_sys::general as g;
+
+/// Unlocks a pty master and returns its number (`/dev/pts/N`).
+pub fn pty_unlock(master: RawFd) -> Result<u32, Errno> {
+    use linux_raw_sys::ioctl as io;
+    let unlock: i32 = 0;
+    let mut n: u32 = 0;
+    // SAFETY: TIOCSPTLCK reads an int, TIOCGPTN writes an unsigned int.
+    unsafe {
+        sc3(
+            Sysno::ioctl,
+            master as usize,
+            io::TIOCSPTLCK as usize,
+            &raw const unlock as usize,
+        )?;
+        sc3(
+            Sysno::ioctl,
+            master as usize,
+            io::TIOCGPTN as usize,
+            &raw mut n as usize,
+        )?;
+    }
+    Ok(n)
+}
+
+/// Opens the slave side of a pty master (TIOCGPTPEER: no path lookup).
+pub fn pty_peer(master: RawFd) -> Result<OwnedFd, Errno> {
+    let flags = g::O_RDWR | g::O_NOCTTY | g::O_CLOEXEC;
+    // SAFETY: TIOCGPTPEER takes open flags as an integer and returns a new fd.
+    unsafe {
+        sc3(
+            Sysno::ioctl,
+            master as usize,
+            linux_raw_sys::ioctl::TIOCGPTPEER as usize,
+            flags as usize,
+        )
+    }
+    .map(|fd| OwnedFd(fd as RawFd))
+}
+
+/// Makes the terminal `fd` this session leader's controlling terminal.
+pub fn set_controlling_tty(fd: RawFd) -> Result<(), Errno> {
+    // SAFETY: TIOCSCTTY takes an integer.
+    unsafe {
+        sc3(
+            Sysno::ioctl,
+            fd as usize,
+            linux_raw_sys::ioctl::TIOCSCTTY as usize,
+            0,
+        )
+    }
+    .map(drop)
+}
+
+pub fn setpgid(pid: Pid, pgid: Pid) -> Result<(), Errno> {
+    // SAFETY: integers only.
+    unsafe { sc2(Sysno::setpgid, pid as usize, pgid as usize) }.map(drop)
+}
+
+pub fn socket_unix_stream() -> Result<OwnedFd, Errno> {
+    let ty = linux_raw_sys::net::SOCK_STREAM | g::O_CLOEXEC;
+    // SAFETY: integers only.
+    unsafe {
+        sc3(
+            Sysno::socket,
+            linux_raw_sys::net::AF_UNIX as usize,
+            ty as usize,
+            0,
+        )
+    }
+    .map(|fd| OwnedFd(fd as RawFd))
+}
+
+/// Connects a unix stream socket to the filesystem path `path`.
+pub fn connect_unix(fd: RawFd, path: &[u8]) -> Result<(), Errno> {
+    #[repr(C)]
+    struct SockaddrUn {
+        family: u16,
+        path: [u8; 108],
+    }
+    let mut addr = SockaddrUn {
+        family: linux_raw_sys::net::AF_UNIX as u16,
+        path: [0; 108],
+    };
+    let dst = addr
+        .path
+        .get_mut(..path.len())
+        .filter(|_| path.len() < 108)
+        .ok_or(Errno::ENAMETOOLONG)?;
+    crate::fmt::copy(dst, path);
+    // SAFETY: addr is a sockaddr_un of the size passed.
+    unsafe {
+        sc3(
+            Sysno::connect,
+            fd as usize,
+            &raw const addr as usize,
+            core::mem::size_of::<SockaddrUn>(),
+        )
+    }
+    .map(drop)
+}
+
+/// Sends `data` with one descriptor attached (SCM_RIGHTS).
+pub fn send_fd(sock: RawFd, data: &[u8], fd: RawFd) -> Result<(), Errno> {
+    #[repr(C)]
+    struct Iovec {
+        base: *const u8,
+        len: usize,
+    }
+    #[repr(C)]
+    struct Msghdr {
+        name: usize,
+        namelen: u32,
+        iov: *const Iovec,
+        iovlen: usize,
+        control: *const u8,
+        controllen: usize,
+        flags: i32,
+    }
+    // cmsghdr (len: usize, level: i32, type: i32) followed by one int, padded to 8.
+    #[repr(C, align(8))]
+    struct Cmsg {
+        len: usize,
+        level: i32,
+        ty: i32,
+        fd: i32,
+        pad: i32,
+    }
+    static_assertions::const_assert_eq!(core::mem::size_of::<Cmsg>(), 24);
+    let cmsg = Cmsg {
+        len: 16 + 4,
+        level: linux_raw_sys::net::SOL_SOCKET as i32,
+        ty: linux_raw_sys::net::SCM_RIGHTS as i32,
+        fd,
+        pad: 0,
+    };
+    let iov = Iovec {
+        base: data.as_ptr(),
+        len: data.len(),
+    };
+    let msg = Msghdr {
+        name: 0,
+        namelen: 0,
+        iov: &raw const iov,
+        iovlen: 1,
+        control: (&raw const cmsg).cast(),
+        controllen: core::mem::size_of::<Cmsg>(),
+        flags: 0,
+    };
+    // SAFETY: msg, iov, data and cmsg all outlive the call and have the
+    // layouts the kernel's 64-bit msghdr/iovec/cmsghdr use.
+    let n = unsafe {
+        sc3(
+            Sysno::sendmsg,
+            sock as usize,
+            &raw const msg as usize,
+            linux_raw_sys::net::MSG_NOSIGNAL as usize,
+        )
+    }?;
+    if n == data.len() {
+        Ok(())
+    } else {
+        Err(Errno::EIO)
+    }
+}

@@ -1,0 +1,293 @@
+//! Typed wrappers over the syscall table: `Result<_, Errno>`, owned
+//! descriptors that close themselves, NUL-terminated paths built on the stack.
+#![allow(unsafe_code)]
+
+use crate::errno::Errno;
+use crate::syscalls::{Sysno, sc0, sc1, sc2, sc3, sc4, sc5};
+use linux_raw_sys::general as g;
+
+mod console;
+mod process;
+pub use console::*;
+pub use process::*;
+
+pub type RawFd = i32;
+pub type Pid = i32;
+
+/// Longest path the kernel accepts, with its NUL.
+pub const PATH_MAX: usize = 4096;
+
+/// A descriptor this process owns; closed when dropped.
+#[derive(Debug)]
+pub struct OwnedFd(RawFd);
+
+impl OwnedFd {
+    pub fn raw(&self) -> RawFd {
+        self.0
+    }
+}
+
+impl Drop for OwnedFd {
+    fn drop(&mut self) {
+        let _ = close(self.0);
+    }
+}
+
+/// A path as a NUL-terminated C string, on the stack.
+pub struct CPath([u8; PATH_MAX]);
+
+impl CPath {
+    pub fn new(path: &[u8]) -> Result<CPath, Errno> {
+        if path.contains(&0) {
+            return Err(Errno::EINVAL);
+        }
+        let mut buf = [0u8; PATH_MAX];
+        // The last byte stays 0: the terminator.
+        let dst = buf
+            .get_mut(..path.len())
+            .filter(|_| path.len() < PATH_MAX)
+            .ok_or(Errno::ENAMETOOLONG)?;
+        crate::fmt::copy(dst, path);
+        Ok(CPath(buf))
+    }
+
+    pub fn as_ptr(&self) -> *const u8 {
+        self.0.as_ptr()
+    }
+}
+
+/// Runs `f` with `path` as a NUL-terminated C string on the stack.
+pub fn with_cpath<R>(path: &[u8], f: impl FnOnce(*const u8) -> R) -> Result<R, Errno> {
+    Ok(f(CPath::new(path)?.as_ptr()))
+}
+
+pub fn read(fd: RawFd, buf: &mut [u8]) -> Result<usize, Errno> {
+    // SAFETY: buf is valid for writes of its length.
+    unsafe {
+        sc3(
+            Sysno::read,
+            fd as usize,
+            buf.as_mut_ptr() as usize,
+            buf.len(),
+        )
+    }
+}
+
+pub fn write(fd: RawFd, buf: &[u8]) -> Result<usize, Errno> {
+    // SAFETY: buf is valid for reads of its length.
+    unsafe { sc3(Sysno::write, fd as usize, buf.as_ptr() as usize, buf.len()) }
+}
+
+/// Writes everything, through short writes and EINTR.
+pub fn write_all(fd: RawFd, mut buf: &[u8]) -> Result<(), Errno> {
+    while !buf.is_empty() {
+        match write(fd, buf) {
+            Ok(0) => return Err(Errno::EIO),
+            Ok(n) => buf = buf.get(n..).unwrap_or(&[]),
+            Err(Errno::EINTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Reads until `buf` is full; `Ok(false)` on end of file before any byte,
+/// `EPIPE`-like `Err(ENODATA)` on end of file part-way.
+pub fn read_exact(fd: RawFd, buf: &mut [u8]) -> Result<bool, Errno> {
+    let mut got = 0;
+    while got < buf.len() {
+        let rest = buf.get_mut(got..).unwrap_or(&mut []);
+        match read(fd, rest) {
+            Ok(0) if got == 0 => return Ok(false),
+            Ok(0) => return Err(Errno::ENODATA),
+            Ok(n) => got += n,
+            Err(Errno::EINTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(true)
+}
+
+#[inline(never)] // a large stack frame: keep it out of long-lived callers
+pub fn openat(dir: RawFd, path: &[u8], flags: u32, mode: u32) -> Result<OwnedFd, Errno> {
+    let flags = flags | g::O_CLOEXEC;
+    with_cpath(path, |p| {
+        // SAFETY: p is NUL-terminated and lives for the call.
+        unsafe {
+            sc4(
+                Sysno::openat,
+                dir as usize,
+                p as usize,
+                flags as usize,
+                mode as usize,
+            )
+        }
+    })?
+    .map(|fd| OwnedFd(fd as RawFd))
+}
+
+pub fn open(path: &[u8], flags: u32) -> Result<OwnedFd, Errno> {
+    openat(g::AT_FDCWD, path, flags, 0)
+}
+
+pub fn close(fd: RawFd) -> Result<(), Errno> {
+    // SAFETY: closing a number is memory-safe; ownership is the caller's concern.
+    unsafe { sc1(Sysno::close, fd as usize) }.map(drop)
+}
+
+pub fn exit(code: i32) -> ! {
+    // SAFETY: exit_group does not return when it succeeds.
+    let _ = unsafe { sc1(Sysno::exit_group, code as usize) };
+    // Only a seccomp filter can refuse exit_group: die by a fault rather than spin.
+    crate::arch::trap()
+}
+
+pub fn getpid() -> Pid {
+    // SAFETY: no arguments; cannot fail.
+    unsafe { sc0(Sysno::getpid) }.unwrap_or(0) as Pid
+}
+
+/// The parent's pid (0 when the parent is outside our pid namespace).
+/// It fails only under a seccomp filter that refuses it.
+pub fn getppid() -> Result<Pid, Errno> {
+    // SAFETY: no arguments.
+    unsafe { sc0(Sysno::getppid) }.map(|p| p as Pid)
+}
+
+pub fn getuid() -> u32 {
+    // SAFETY: no arguments; cannot fail.
+    unsafe { sc0(Sysno::getuid) }.unwrap_or(0) as u32
+}
+
+pub fn getgid() -> u32 {
+    // SAFETY: no arguments; cannot fail.
+    unsafe { sc0(Sysno::getgid) }.unwrap_or(0) as u32
+}
+
+pub fn prctl(option: u32, arg: usize) -> Result<usize, Errno> {
+    // SAFETY: the options used here take integers, or (PR_SET_NAME) a
+    // pointer to a NUL-terminated string the caller keeps alive.
+    unsafe { sc5(Sysno::prctl, option as usize, arg, 0, 0, 0) }
+}
+
+pub fn set_name(name: &'static [u8]) -> Result<(), Errno> {
+    // The kernel keeps 15 bytes and wants them NUL-terminated.
+    debug_assert!(name.last() == Some(&0));
+    prctl(linux_raw_sys::prctl::PR_SET_NAME, name.as_ptr() as usize).map(drop)
+}
+
+pub fn set_pdeathsig(sig: u32) -> Result<(), Errno> {
+    prctl(linux_raw_sys::prctl::PR_SET_PDEATHSIG, sig as usize).map(drop)
+}
+
+pub fn set_dumpable(on: bool) -> Result<(), Errno> {
+    prctl(linux_raw_sys::prctl::PR_SET_DUMPABLE, on as usize).map(drop)
+}
+
+pub fn setns(fd: RawFd, nstype: u32) -> Result<(), Errno> {
+    // SAFETY: integers only.
+    unsafe { sc2(Sysno::setns, fd as usize, nstype as usize) }.map(drop)
+}
+
+pub fn unshare(flags: u32) -> Result<(), Errno> {
+    // SAFETY: integers only.
+    unsafe { sc1(Sysno::unshare, flags as usize) }.map(drop)
+}
+
+pub fn setresuid(r: u32, e: u32, s: u32) -> Result<(), Errno> {
+    // SAFETY: integers only.
+    unsafe { sc3(Sysno::setresuid, r as usize, e as usize, s as usize) }.map(drop)
+}
+
+pub fn setresgid(r: u32, e: u32, s: u32) -> Result<(), Errno> {
+    // SAFETY: integers only.
+    unsafe { sc3(Sysno::setresgid, r as usize, e as usize, s as usize) }.map(drop)
+}
+
+/// Drops every supplementary group.
+pub fn clear_groups() -> Result<(), Errno> {
+    // SAFETY: a count of zero reads nothing.
+    unsafe { sc2(Sysno::setgroups, 0, 0) }.map(drop)
+}
+
+pub fn setsid() -> Result<Pid, Errno> {
+    // SAFETY: no arguments.
+    unsafe { sc0(Sysno::setsid) }.map(|p| p as Pid)
+}
+
+/// A stream socketpair, both ends close-on-exec.
+pub fn socketpair() -> Result<(OwnedFd, OwnedFd), Errno> {
+    let mut fds = [0i32; 2];
+    // SOCK_CLOEXEC is O_CLOEXEC on every arch nsexec supports.
+    let ty = linux_raw_sys::net::SOCK_STREAM | g::O_CLOEXEC;
+    // SAFETY: fds has room for the two descriptors the kernel writes.
+    unsafe {
+        sc4(
+            Sysno::socketpair,
+            linux_raw_sys::net::AF_UNIX as usize,
+            ty as usize,
+            0,
+            fds.as_mut_ptr() as usize,
+        )
+    }?;
+    Ok((OwnedFd(fds[0]), OwnedFd(fds[1])))
+}
+
+pub fn dup3(old: RawFd, new: RawFd, flags: u32) -> Result<(), Errno> {
+    // SAFETY: integers only.
+    unsafe { sc3(Sysno::dup3, old as usize, new as usize, flags as usize) }.map(drop)
+}
+
+pub fn fcntl(fd: RawFd, cmd: u32, arg: usize) -> Result<usize, Errno> {
+    // SAFETY: the commands used here (F_GETFD, F_SETFD, F_GET_SEALS,
+    // F_ADD_SEALS) take integers.
+    unsafe { sc3(Sysno::fcntl, fd as usize, cmd as usize, arg) }
+}
+
+/// The target of a symbolic link, into `buf`.
+#[inline(never)] // a large stack frame: keep it out of long-lived callers
+pub fn readlink<'b>(path: &[u8], buf: &'b mut [u8]) -> Result<&'b [u8], Errno> {
+    let n = with_cpath(path, |p| {
+        // SAFETY: p is NUL-terminated; buf is valid for writes of its length.
+        unsafe {
+            sc4(
+                Sysno::readlinkat,
+                g::AT_FDCWD as usize,
+                p as usize,
+                buf.as_mut_ptr() as usize,
+                buf.len(),
+            )
+        }
+    })??;
+    buf.get(..n).ok_or(Errno::ENAMETOOLONG)
+}
+
+#[inline(never)] // a large stack frame: keep it out of long-lived callers
+pub fn mount(src: &[u8], target: &[u8], fstype: &[u8], flags: u32) -> Result<(), Errno> {
+    let (s, t, f) = (CPath::new(src)?, CPath::new(target)?, CPath::new(fstype)?);
+    // SAFETY: three NUL-terminated strings alive for the call; no data.
+    unsafe {
+        sc5(
+            Sysno::mount,
+            s.as_ptr() as usize,
+            t.as_ptr() as usize,
+            f.as_ptr() as usize,
+            flags as usize,
+            0,
+        )
+    }
+    .map(drop)
+}
+
+pub fn sethostname(name: &[u8]) -> Result<(), Errno> {
+    // SAFETY: the kernel reads exactly len bytes.
+    unsafe { sc2(Sysno::sethostname, name.as_ptr() as usize, name.len()) }.map(drop)
+}
+
+/// An anonymous file that can be sealed.
+pub fn memfd_create(name: &'static [u8], flags: u32) -> Result<OwnedFd, Errno> {
+    debug_assert!(name.last() == Some(&0));
+    // SAFETY: name is NUL-terminated and static.
+    unsafe { sc2(Sysno::memfd_create, name.as_ptr() as usize, flags as usize) }
+        .map(|fd| OwnedFd(fd as RawFd))
+}
