@@ -78,11 +78,13 @@ fn nsexec_calls(log: &str, nsexec_path: &str) -> BTreeSet<String> {
             if is_ours {
                 names.insert(name.clone());
             }
-            // Executing nsexec (or its sealed copy) makes a process ours;
-            // executing anything else hands it to the payload.
+            // Executing nsexec (or its sealed copy, whose argv names
+            // nsexec or the bootstrap's hand-over) makes a process ours;
+            // executing anything else (the payload, also by execveat from
+            // its sealed copy) hands it to the payload.
             ours.insert(
                 *pid,
-                rest.contains(nsexec_path) || (is_ours && name == "execveat"),
+                rest.contains(nsexec_path) || rest.contains("[\"nsexec-sealed:"),
             );
             continue;
         }
@@ -128,7 +130,16 @@ fn rand() -> u128 {
 
 /// A bootstrap run under strace, driven by a python3 caller (strace must
 /// start nsexec itself, so the reference parent is a script here).
-fn traced_bootstrap(msg: &Bootstrap, payload: &str, log_pipe: bool) -> (BTreeSet<String>, String) {
+fn traced_bootstrap(
+    msg: &Bootstrap,
+    payload: &str,
+    log_pipe: bool,
+    env: &[(&str, &str)],
+) -> (BTreeSet<String>, String) {
+    let extra: String = env
+        .iter()
+        .map(|(k, v)| format!("env[{k:?}] = {v:?}\n"))
+        .collect();
     let hex: String = msg.encode().iter().map(|b| format!("{b:02x}")).collect();
     let log = std::env::temp_dir().join(format!("{}-{}.strace", marker("auditboot"), rand()));
     let script = format!(
@@ -139,7 +150,7 @@ r, w = os.pipe()
 env = dict(os.environ, _LIBCONTAINER_INITPIPE=str(b.fileno()))
 if {log_pipe_py}:
     env["_LIBCONTAINER_LOGPIPE"] = str(w)
-p = subprocess.Popen(["strace", "-f", "-qq", "-s", "256", "-o", "{log}", "{nsexec}", "/bin/sh", "-c", "{payload}"], pass_fds=(b.fileno(), w), env=env)
+{extra}p = subprocess.Popen(["strace", "-f", "-qq", "-s", "256", "-o", "{log}", "{nsexec}", "/bin/sh", "-c", "{payload}"], pass_fds=(b.fileno(), w), env=env)
 b.close(); os.close(w)
 a.sendall(bytes.fromhex("{hex}"))
 p.wait()
@@ -196,7 +207,7 @@ fn every_call_is_in_the_table_and_every_entry_is_used() {
         time_offsets: Some("monotonic 5 0\n".into()),
         ..Default::default()
     };
-    let (calls, out) = traced_bootstrap(&create, "true", true);
+    let (calls, out) = traced_bootstrap(&create, "true", true, &[]);
     assert!(out.contains("status 0"), "{out}");
     check("bootstrap create", calls);
     let me = std::process::id();
@@ -207,7 +218,7 @@ fn every_call_is_in_the_table_and_every_entry_is_used() {
         ],
         ..Default::default()
     };
-    let (calls, out) = traced_bootstrap(&join, "true", true);
+    let (calls, out) = traced_bootstrap(&join, "true", true, &[]);
     assert!(out.contains("status 0"), "{out}");
     check("bootstrap join (sealed re-exec)", calls);
     let bad = Bootstrap {
@@ -215,9 +226,25 @@ fn every_call_is_in_the_table_and_every_entry_is_used() {
         clone_flags: runc::CLONE_NEWUTS,
         ..Default::default()
     };
-    let (calls, out) = traced_bootstrap(&bad, "true", false);
+    let (calls, out) = traced_bootstrap(&bad, "true", false, &[]);
     assert!(out.contains("status 1"), "{out}");
     check("bootstrap failure", calls);
+    // runc 1.1: the handshake byte, and bind sources opened by stage 0.
+    let v1_1 = Bootstrap {
+        clone_flags: runc::CLONE_NEWUSER | runc::CLONE_NEWNS,
+        uid_map: Some("0 100000 65536\n".into()),
+        gid_map: Some("0 100000 65536\n".into()),
+        setgroups: true,
+        mount_sources: Some(vec!["".into(), "/etc".into()]),
+        ..Default::default()
+    };
+    let env = [
+        ("_LIBCONTAINER_STATEDIR", "/tmp"),
+        ("_LIBCONTAINER_MOUNT_FDS", "[-1,9]"),
+    ];
+    let (calls, out) = traced_bootstrap(&v1_1, "test -d /proc/self/fd/9/", true, &env);
+    assert!(out.contains("status 0"), "{out}");
+    check("bootstrap, runc 1.1 with mount sources", calls);
     // Command line.
     let (calls, o) = traced(cmd([
         "-U",
@@ -370,6 +397,8 @@ fn number(name: &str) -> i64 {
         "socket" => libc::SYS_socket,
         "connect" => libc::SYS_connect,
         "sendmsg" => libc::SYS_sendmsg,
+        "recvmsg" => libc::SYS_recvmsg,
+        "sendfile" => libc::SYS_sendfile,
         "rt_sigprocmask" => libc::SYS_rt_sigprocmask,
         "rt_sigtimedwait" => libc::SYS_rt_sigtimedwait,
         "memfd_create" => libc::SYS_memfd_create,

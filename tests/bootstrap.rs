@@ -128,7 +128,7 @@ fn runc_refuses_a_path_of_the_wrong_type() {
     assert!(
         o.log
             .iter()
-            .any(|l| l.contains("fatal") && l.contains("EINVAL")),
+            .any(|l| l.contains("fatal") && l.contains("is a pid namespace, not net")),
         "{:?}",
         o.log
     );
@@ -600,9 +600,17 @@ fn bad_namespace_specs_are_fatal_and_leave_nothing() {
     let me = std::process::id();
     for (t, p, needle) in [
         ("pid", "/proc/-1/ns/pid".to_string(), "ENOENT"),
-        ("net", format!("/proc/{me}/ns/pid"), "EINVAL"),
+        (
+            "net",
+            format!("/proc/{me}/ns/pid"),
+            "is a pid namespace, not net",
+        ),
         ("uts", "/nonexistent/ns".to_string(), "ENOENT"),
-        ("ipc", "/etc/hostname".to_string(), "EINVAL"),
+        (
+            "ipc",
+            "/etc/hostname".to_string(),
+            "/etc/hostname is not a namespace file (given for ipc)",
+        ),
     ] {
         let msg = Bootstrap {
             ns_paths: vec![(t.into(), p)],
@@ -610,6 +618,54 @@ fn bad_namespace_specs_are_fatal_and_leave_nothing() {
         };
         expect_fatal(&msg, None, vec![], needle);
     }
+}
+
+#[test]
+fn empty_ns_paths_are_fatal_as_in_runc() {
+    if skip_under_qemu("stages use CLONE_PARENT") {
+        return;
+    }
+    let _g = serial();
+    let mut a = runc::attr_u32(runc::CLONE_FLAGS_ATTR, runc::CLONE_NEWUTS);
+    a.extend(runc::attr_bytes(runc::NS_PATHS_ATTR, b""));
+    expect_fatal(
+        &Bootstrap::default(),
+        Some(runc::message(&a)),
+        vec![],
+        "ns paths are empty",
+    );
+}
+
+#[test]
+fn a_fifo_given_as_a_namespace_path_fails_at_once_naming_it() {
+    if skip_under_qemu("stages use CLONE_PARENT") {
+        return;
+    }
+    let _g = serial();
+    // runc's C hangs in open() here until its caller gives up; nsexec opens
+    // without blocking and asks the kernel what the file is.
+    let dir = std::env::temp_dir().join(marker("fifo-ns"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("ns");
+    let _ = std::fs::remove_file(&fifo);
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let msg = Bootstrap {
+        ns_paths: vec![("net".into(), fifo.display().to_string())],
+        ..Default::default()
+    };
+    let started = std::time::Instant::now();
+    expect_fatal(
+        &msg,
+        None,
+        vec![],
+        &format!("{} is not a namespace file (given for net)", fifo.display()),
+    );
+    // Not a timing assertion: a hang would be ended by run()'s own
+    // deadline, which this rules out.
+    assert!(started.elapsed() < Duration::from_secs(20));
+    assert_no_stage_alive();
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -847,28 +903,50 @@ fn a_killed_stage_makes_stage_0_fail_and_leaves_nothing() {
         return;
     }
     let _g = serial();
-    // Stage 1 opens every namespace path first; a FIFO blocks that open, so
-    // stage 1 sits there until the test kills it.
-    let dir = std::env::temp_dir().join(marker("fifo"));
+    // strace holds stage 1 in its unshare for 5 s (delay injection), long
+    // enough for the test to kill it there; strace exits with stage 0's status.
+    let dir = std::env::temp_dir().join(marker("held"));
     std::fs::create_dir_all(&dir).unwrap();
-    let fifo = dir.join("ns");
-    let _ = std::fs::remove_file(&fifo);
-    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let wrapper = dir.join("held-nsexec");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nexec strace -f -qq -o /dev/null -e trace=unshare -e inject=unshare:delay_enter=5000000 {} \"$@\"\n",
+            nsexec().display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &wrapper,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
     let msg = Bootstrap {
-        ns_paths: vec![("net".into(), fifo.display().to_string())],
+        clone_flags: runc::CLONE_NEWUTS,
         ..Default::default()
     };
     let killer = std::thread::spawn(|| {
+        let ppid = |p: &str| -> String {
+            let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default();
+            let rest = stat.rsplit_once(')').map(|x| x.1).unwrap_or("");
+            rest.split_whitespace().nth(1).unwrap_or("").to_owned()
+        };
+        let me = std::process::id().to_string();
         for _ in 0..500 {
-            if let Some(p) = runc::our_stages().into_iter().find(|p| {
-                std::fs::read_to_string(format!("/proc/{p}/comm"))
-                    .unwrap_or_default()
-                    .trim()
-                    == "runc:[1:CHILD]"
-            }) {
+            // Stage 1 is strace's child (CLONE_PARENT), and strace is ours.
+            let held = std::fs::read_dir("/proc")
+                .unwrap()
+                .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .find(|p| {
+                    std::fs::read_to_string(format!("/proc/{p}/comm"))
+                        .unwrap_or_default()
+                        .trim()
+                        == "runc:[1:CHILD]"
+                        && ppid(&ppid(p)) == me
+                });
+            if let Some(p) = held {
                 std::thread::sleep(Duration::from_millis(50));
-                unsafe { libc::kill(p as i32, libc::SIGKILL) };
+                unsafe { libc::kill(p.parse().unwrap(), libc::SIGKILL) };
                 return true;
             }
             std::thread::sleep(Duration::from_millis(10));
@@ -876,7 +954,7 @@ fn a_killed_stage_makes_stage_0_fail_and_leaves_nothing() {
         false
     });
     let o = runc::run(
-        &nsexec(),
+        &wrapper,
         &msg,
         Options {
             program: sh_payload("echo ran"),
@@ -884,6 +962,7 @@ fn a_killed_stage_makes_stage_0_fail_and_leaves_nothing() {
             ..Default::default()
         },
     );
+    let _ = std::fs::remove_dir_all(&dir);
     assert!(killer.join().unwrap(), "stage 1 never showed up");
     assert_eq!(o.stage0, Some(1), "{}", o.stderr);
     assert!(

@@ -108,6 +108,9 @@ pub struct Config<'a> {
     pub gidmap_path: Option<&'a [u8]>,
     /// `/proc/PID/timens_offsets` contents (`monotonic|boottime SECS NSECS` lines).
     pub time_offsets: Option<&'a [u8]>,
+    /// runc 1.1's MOUNT_SOURCES: NUL-separated bind-mount sources (empty
+    /// entries for other mounts), opened by stage 0 for the container's init.
+    pub mount_sources: Option<&'a [u8]>,
 }
 
 impl Config<'_> {

@@ -59,6 +59,48 @@ pub fn exec_payload(argv: &[CPtr], envp_all: &[CPtr], path_var: Option<&[u8]>) -
     if saw_eacces { Errno::EACCES } else { last }
 }
 
+/// Opens the program `name` for reading as [`exec_payload`] would find it:
+/// a name containing `/` as is, a bare name in the first PATH directory that
+/// has it. Opening where the caller stands, before any namespace is entered,
+/// is what lets the bootstrap execute a host path inside a container.
+#[inline(never)] // a large stack frame: keep it out of long-lived callers
+pub fn open_program(name: &[u8], path_var: Option<&[u8]>) -> Result<sys::OwnedFd, Errno> {
+    if name.is_empty() {
+        return Err(Errno::ENOENT);
+    }
+    if name.contains(&b'/') {
+        return sys::open(name, linux_raw_sys::general::O_RDONLY);
+    }
+    let mut last = Errno::ENOENT;
+    for dir in path_var.unwrap_or(DEFAULT_PATH).split(|&c| c == b':') {
+        let dir = if dir.is_empty() { b"." as &[u8] } else { dir };
+        let mut full: Text<{ sys::PATH_MAX }> = Text::new();
+        full.put(dir);
+        full.put(b"/");
+        full.put(name);
+        if full.overflowed() {
+            last = Errno::ENAMETOOLONG;
+            continue;
+        }
+        match sys::open(full.bytes(), linux_raw_sys::general::O_RDONLY) {
+            Ok(fd) => return Ok(fd),
+            Err(e @ (Errno::ENOENT | Errno::ENOTDIR | Errno::EACCES | Errno::ENAMETOOLONG)) => {
+                last = e
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last)
+}
+
+/// Executes the program open at `fd` with `argv` and the whole environment,
+/// both tails of the initial stack's arrays. Returns the failure.
+pub fn exec_opened(fd: sys::RawFd, argv: &[CPtr], envp_all: &[CPtr]) -> Errno {
+    // SAFETY: argv and envp are tails of the initial stack's arrays, which
+    // the kernel ends with a null pointer; their strings live until exit.
+    unsafe { sys::execve_fd(fd, argv.as_ptr(), envp_all.as_ptr()) }
+}
+
 /// Most arguments [`exec_args`] passes: a 340-line map split into fields, plus two.
 pub const MAX_EXEC_ARGS: usize = 340 * 3 + 2;
 

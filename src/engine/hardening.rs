@@ -6,6 +6,7 @@
 
 use crate::config::Config;
 use crate::errno::Errno;
+use crate::exec;
 use crate::fmt::{Out, Text};
 use crate::log::{self, Fail, failed};
 use crate::rt::{CPtr, Process};
@@ -17,43 +18,69 @@ pub const HANDOVER_PREFIX: &[u8] = b"nsexec-sealed:";
 
 const SEALS: u32 = g::F_SEAL_SEAL | g::F_SEAL_SHRINK | g::F_SEAL_GROW | g::F_SEAL_WRITE;
 
+fn is_sealed(fd: &OwnedFd) -> bool {
+    // Only a memfd answers F_GET_SEALS (anything else: EINVAL).
+    matches!(sys::fcntl(fd.raw(), g::F_GET_SEALS, 0), Ok(s) if s as u32 & SEALS == SEALS)
+}
+
 /// This binary, opened; `None` when it already runs from a memfd that can
 /// no longer change.
 fn open_unless_sealed() -> Result<Option<OwnedFd>, Fail> {
     let exe =
         sys::open(b"/proc/self/exe", g::O_RDONLY).map_err(failed("open", b"/proc/self/exe"))?;
-    Ok(match sys::fcntl(exe.raw(), g::F_GET_SEALS, 0) {
-        Ok(seals) if seals as u32 & SEALS == SEALS => None,
-        // Not a memfd (EINVAL), or not sealed.
-        _ => Some(exe),
-    })
+    Ok((!is_sealed(&exe)).then_some(exe))
 }
 
-/// A sealed, close-on-exec memfd holding a copy of `exe`.
-#[inline(never)] // a large stack frame: keep it out of long-lived callers
-fn sealed_copy(exe: &OwnedFd) -> Result<OwnedFd, Fail> {
-    let mem = sys::memfd_create(b"nsexec\0", g::MFD_CLOEXEC | g::MFD_ALLOW_SEALING)
+/// A sealed, close-on-exec memfd named `name` holding a copy of `src`,
+/// copied inside the kernel.
+fn sealed_copy(src: &OwnedFd, name: &[u8]) -> Result<OwnedFd, Fail> {
+    let mem = sys::memfd_create(name, g::MFD_CLOEXEC | g::MFD_ALLOW_SEALING)
         .map_err(failed("memfd_create", b""))?;
-    let mut buf = [0u8; 32 * 1024];
+    let mut offset = 0;
     loop {
-        let n = match sys::read(exe.raw(), &mut buf) {
+        match sys::sendfile(mem.raw(), src.raw(), &mut offset, 1 << 30) {
             Ok(0) => break,
-            Ok(n) => n,
-            Err(Errno::EINTR) => continue,
-            Err(e) => return Err(Fail::new("read of /proc/self/exe").errno(e)),
-        };
-        sys::write_all(mem.raw(), buf.get(..n).unwrap_or(&[]))
-            .map_err(failed("write of the binary copy", b""))?;
+            Ok(_) | Err(Errno::EINTR) => {}
+            Err(e) => return Err(Fail::new("sendfile to a sealed copy of").on(name).errno(e)),
+        }
     }
     sys::fcntl(mem.raw(), g::F_ADD_SEALS, SEALS as usize)
         .map_err(failed("fcntl(F_ADD_SEALS)", b""))?;
     Ok(mem)
 }
 
+/// The bootstrap's payload, opened where the caller stands (so a host path
+/// runs inside a container whose mount namespace cannot see it) and
+/// protected as runc protected itself against CVE-2019-5736: a sealed memfd
+/// copy, so that no process in the container can reach the host file
+/// through `/proc/PID/exe`. A payload that already is a sealed memfd (what
+/// runc 1.2 and later hand over) is used as it is.
+#[inline(never)] // a large stack frame: keep it out of long-lived callers
+pub fn open_sealed_payload(name: &[u8], path_var: Option<&[u8]>) -> Result<OwnedFd, Fail> {
+    let file = exec::open_program(name, path_var).map_err(|e| {
+        Fail::new("open of the program")
+            .on(name)
+            .errno(e)
+            .with_code(exec::exit_code_for(e))
+    })?;
+    if is_sealed(&file) {
+        return Ok(file);
+    }
+    let base = name.rsplit(|&c| c == b'/').next().unwrap_or(name);
+    let copy = sealed_copy(&file, base.get(..64).unwrap_or(base))?;
+    // The kernel hands a script's interpreter `/dev/fd/N`, which a
+    // close-on-exec descriptor would no longer name by then.
+    let mut magic = [0u8; 2];
+    if sys::read(file.raw(), &mut magic) == Ok(2) && magic == *b"#!" {
+        sys::fcntl(copy.raw(), g::F_SETFD, 0).map_err(failed("fcntl(F_SETFD)", b""))?;
+    }
+    Ok(copy)
+}
+
 /// Re-executes from a sealed copy of this binary with `argv` (ending in a
 /// null pointer). Returns only on failure.
 fn exec_from_sealed_copy(exe: OwnedFd, argv: &[CPtr], p: &Process) -> Fail {
-    let mem = match sealed_copy(&exe) {
+    let mem = match sealed_copy(&exe, b"nsexec") {
         Ok(m) => m,
         Err(f) => return f,
     };

@@ -37,6 +37,35 @@ fn write_file(path: &[u8], data: &[u8]) -> Result<(), FileError> {
     sys::write_all(fd.raw(), data).map_err(|e| FileError("write to", e))
 }
 
+/// Opens a namespace file without ever blocking (a FIFO or a device given as
+/// a path would otherwise hang the whole bootstrap in `open`), then checks
+/// with the kernel that it is a namespace of the type it is named as.
+fn open_namespace(p: &NsPath<'_>) -> Result<OwnedFd, Fail> {
+    let fd = sys::open(p.path, g::O_RDONLY | g::O_NONBLOCK | g::O_NOCTTY)
+        .map_err(failed("open", p.path))?;
+    let actual = match sys::namespace_type(fd.raw()) {
+        Ok(t) if t == p.ns.flag() => return Ok(fd),
+        Ok(t) => NsType::ALL.into_iter().find(|n| n.flag() == t),
+        Err(Errno::ENOTTY | Errno::EINVAL) => None,
+        Err(e) => return Err(Fail::new("ioctl(NS_GET_NSTYPE) on").on(p.path).errno(e)),
+    };
+    let mut f = Fail::new("namespace path").on(p.path);
+    let t = f.text();
+    match actual {
+        Some(n) => {
+            t.str(" is a ");
+            t.str(n.name());
+            t.str(" namespace, not ");
+        }
+        None => t.str(" is not a namespace file (given for "),
+    }
+    t.str(p.ns.name());
+    if actual.is_none() {
+        t.str(")");
+    }
+    Err(f)
+}
+
 /// Opens every path first (joining a mount or user namespace can make the
 /// others unreachable), then joins in three passes: the non-user
 /// namespaces, the user namespace, then whatever EPERM held back. After the
@@ -46,7 +75,7 @@ pub fn join_namespaces(paths: &[NsPath<'_>]) -> Result<(), Fail> {
     let mut open: Vec<(NsType, &[u8], Option<OwnedFd>), { crate::config::MAX_NS_PATHS }> =
         Vec::new();
     for p in paths {
-        let fd = sys::open(p.path, g::O_RDONLY).map_err(failed("open", p.path))?;
+        let fd = open_namespace(p)?;
         if open.push((p.ns, p.path, Some(fd))).is_err() {
             return Err(Fail::new("too many namespaces to join"));
         }

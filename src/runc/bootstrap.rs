@@ -14,7 +14,7 @@ use crate::errno::Errno;
 use crate::fmt::{Out, Text, parse_dec};
 use crate::log::{self, Fail, Level, failed};
 use crate::namespaces::{self, Mapper};
-use crate::netlink;
+use crate::netlink::{self, Generation};
 use crate::rt::Process;
 use crate::sync::{self, RecvError, Sync};
 use crate::sys::{self, Pid, RawFd};
@@ -121,27 +121,39 @@ fn read_message(fd: RawFd) -> Result<&'static [u8], Fail> {
 fn stage0(p: &Process, initpipe: &[u8]) -> Result<Never, Fail> {
     setup_logging(p)?;
     let first = payload_start(p);
-    if p.arg(first).is_none() {
-        return Err(Fail::new("no program to execute given on the command line"));
-    }
+    let program = p
+        .arg(first)
+        .ok_or_else(|| Fail::new("no program to execute given on the command line"))?;
     let pipe = env_fd(p, "_LIBCONTAINER_INITPIPE", initpipe)?;
+    // Every runc 1.1.x parent sets _LIBCONTAINER_STATEDIR; 1.2 and later never do.
+    let generation = if p.env(b"_LIBCONTAINER_STATEDIR").is_some() {
+        Generation::V1_1
+    } else {
+        Generation::V1_2
+    };
     let caller = sys::getppid().map_err(failed("getppid", b""))?;
     sys::set_pdeathsig(g::SIGKILL).map_err(failed("prctl(PR_SET_PDEATHSIG)", b""))?;
     if sys::getppid().map_err(failed("getppid", b""))? != caller {
         return Err(Fail::new("caller exited during start-up"));
     }
     let handover = crate::hardening::handover_fd(p);
+    if generation == Generation::V1_1 && handover.is_none() {
+        // runc 1.1's parent reads this byte before the pid JSON (its C wrote
+        // it once past initial set-up); a 1.2 parent would misparse it.
+        sys::write_all(pipe, &[0]).map_err(failed("write of the 1.1 handshake byte", b""))?;
+    }
     let msg = read_message(handover.unwrap_or(pipe))?;
     if let Some(fd) = handover {
         let _ = sys::close(fd);
     }
-    let cfg = netlink::parse(msg).map_err(|e| {
+    let cfg = netlink::parse_as(msg, generation).map_err(|e| {
         let mut f = Fail::new("");
         e.describe(f.text());
         f
     })?;
     log::debug(|m| m.str("bootstrap message parsed"));
     crate::hardening::ensure_sealed_for_join(p, &cfg, msg)?;
+    let payload = crate::hardening::open_sealed_payload(program, p.env(b"PATH"))?;
     if let Some(oom) = cfg.oom_score_adj {
         namespaces::write_oom_score_adj(oom)?;
     }
@@ -152,11 +164,21 @@ fn stage0(p: &Process, initpipe: &[u8]) -> Result<Never, Fail> {
     let _ = sys::set_name(b"runc:[0:PARENT]\0");
     let (ours, theirs) =
         sys::socketpair().map_err(failed("socketpair for the sync socket", b""))?;
-    let sync_fd = theirs.raw();
-    let stage1 = sys::spawn(g::CLONE_PARENT, || stage1(p, &cfg, sync_fd, caller))
+    let stage = Stage {
+        p,
+        cfg: &cfg,
+        fd: theirs.raw(),
+        payload: payload.raw(),
+    };
+    let stage1 = sys::spawn(g::CLONE_PARENT, || stage1(&stage, caller))
         .map_err(failed("clone stage-1", b""))?;
     log::add_peer(stage1);
-    drop(theirs);
+    // Stage 0 learns that the payload runs from EOF on its end, so its own
+    // copy of the other end must be gone.
+    theirs
+        .close()
+        .map_err(failed("close of stage-1's end of the sync socket", b""))?;
+    drop(payload);
     log::debug(|m| {
         m.str("stage-1 is pid ");
         m.int(i64::from(stage1));
@@ -164,14 +186,31 @@ fn stage0(p: &Process, initpipe: &[u8]) -> Result<Never, Fail> {
     serve_stage1(ours.raw(), pipe, stage1, &cfg)
 }
 
+/// What stages 1 and 2 share: the command line, the set-up, their end of
+/// the sync socket and the opened payload.
+struct Stage<'a> {
+    p: &'a Process,
+    cfg: &'a Config<'a>,
+    fd: RawFd,
+    payload: RawFd,
+}
+
 /// Stage 0's side: answer stage 1's requests, report the pids, release
-/// stage 2, and exit once it reports completion.
+/// stage 2, and exit 0 once the payload runs (stage 2 reported completion
+/// and its end of the sync socket closed on exec), or fail if it could not
+/// be executed.
 fn serve_stage1(fd: RawFd, pipe: RawFd, stage1: Pid, cfg: &Config<'_>) -> Result<Never, Fail> {
     let mut stage2: Option<Pid> = None;
+    let mut finished = false;
     loop {
         match sync::recv(fd) {
             Ok(msg @ (Sync::UsermapPls | Sync::TimeoffsetsPls)) => {
                 namespaces::answer(fd, msg, stage1, cfg)?;
+            }
+            Ok(Sync::MountsourcesPls) if stage2.is_none() => {
+                send_mount_sources(fd, stage1, cfg.mount_sources.unwrap_or(b""))?;
+                sync::send(fd, Sync::MountsourcesAck)
+                    .map_err(failed("write of an acknowledgement", b""))?;
             }
             Ok(Sync::RecvpidPls(pid)) if stage2.is_none() => {
                 stage2 = Some(pid);
@@ -187,10 +226,21 @@ fn serve_stage1(fd: RawFd, pipe: RawFd, stage1: Pid, cfg: &Config<'_>) -> Result
                 sync::send(fd, Sync::Grandchild)
                     .map_err(failed("write of the go-ahead to stage-2", b""))?;
             }
-            Ok(Sync::ChildFinish) if stage2.is_some() => {
+            Ok(Sync::ChildFinish) if stage2.is_some() && !finished => {
                 log::debug(|m| m.str("stage-2 finished set-up"));
-                sys::exit(0);
+                finished = true;
             }
+            Ok(Sync::ExecFailed(e)) if finished => {
+                let e = Errno::from_raw(e as u16);
+                return Err(
+                    Fail::new("stage-2 could not execute the payload (execveat)")
+                        .errno(e)
+                        .with_code(crate::exec::exit_code_for(e)),
+                );
+            }
+            // The sync socket is close-on-exec: EOF after set-up means the
+            // payload is running.
+            Err(RecvError::Closed) if finished => sys::exit(0),
             Ok(other) => return Err(unexpected(other)),
             Err(RecvError::Closed) => {
                 return Err(Fail::new(if stage2.is_some() {
@@ -233,35 +283,90 @@ fn arm_pdeathsig(caller: Pid) -> Result<(), Fail> {
     Ok(())
 }
 
-fn stage1(p: &Process, cfg: &Config<'_>, fd: RawFd, caller: Pid) -> i32 {
+fn stage1(s: &Stage<'_>, caller: Pid) -> i32 {
     log::set_stage(1);
     let _ = sys::set_name(b"runc:[1:CHILD]\0");
-    match stage1_steps(p, cfg, fd, caller) {
+    match stage1_steps(s, caller) {
         Ok(never) => match never {},
         Err(f) => log::bail(f),
     }
 }
 
-fn stage1_steps(p: &Process, cfg: &Config<'_>, fd: RawFd, caller: Pid) -> Result<Never, Fail> {
+fn stage1_steps(s: &Stage<'_>, caller: Pid) -> Result<Never, Fail> {
     arm_pdeathsig(caller)?;
-    namespaces::enter(cfg, Mapper::Outside(fd))?;
-    let stage2 =
-        sys::spawn(g::CLONE_PARENT, || stage2(p, cfg, fd)).map_err(failed("clone stage-2", b""))?;
+    // runc unshares the cgroup namespace last, in stage 2.
+    let mut here = s.cfg.clone();
+    here.clone_flags &= !g::CLONE_NEWCGROUP;
+    namespaces::enter(&here, Mapper::Outside(s.fd))?;
+    if let Some(list) = s.cfg.mount_sources {
+        receive_mount_sources(s, list)?;
+    }
+    let stage2 = sys::spawn(g::CLONE_PARENT, || stage2(s)).map_err(failed("clone stage-2", b""))?;
     log::add_peer(stage2);
-    sync::send(fd, Sync::RecvpidPls(stage2)).map_err(failed("write of stage-2's pid", b""))?;
+    sync::send(s.fd, Sync::RecvpidPls(stage2)).map_err(failed("write of stage-2's pid", b""))?;
     sys::exit(0)
 }
 
-fn stage2(p: &Process, cfg: &Config<'_>, fd: RawFd) -> i32 {
+/// runc 1.1, stage 1: has stage 0 open the bind-mount sources and places
+/// each descriptor on the number `_LIBCONTAINER_MOUNT_FDS` gives it, where
+/// runc's Go init expects it.
+fn receive_mount_sources(s: &Stage<'_>, list: &[u8]) -> Result<(), Fail> {
+    let env = s.p.env(b"_LIBCONTAINER_MOUNT_FDS").unwrap_or(b"");
+    let targets = netlink::mount_fds(env).ok_or_else(|| {
+        let mut f = Fail::new("MOUNT_SOURCES needs _LIBCONTAINER_MOUNT_FDS as a JSON array, not");
+        f.text().str(" '");
+        f.text().put(env);
+        f.text().str("'");
+        f
+    })?;
+    let (fds, sources) = (targets.clone().count(), netlink::bind_sources(list).count());
+    if fds != sources {
+        let mut f = Fail::new("MOUNT_SOURCES has ");
+        f.text().dec(sources as u64);
+        f.text()
+            .str(" bind sources but _LIBCONTAINER_MOUNT_FDS has ");
+        f.text().dec(fds as u64);
+        f.text().str(" descriptors");
+        return Err(f);
+    }
+    log::debug(|m| m.str("asking stage-0 for the mount sources"));
+    sync::send(s.fd, Sync::MountsourcesPls)
+        .map_err(failed("write of the request for mount sources", b""))?;
+    for target in targets {
+        let got = sys::recv_fd(s.fd).map_err(failed("receive of a mount source", b""))?;
+        sys::dup3(got.raw(), target, 0).map_err(failed("dup3 of a mount source", b""))?;
+    }
+    recv_expect(s.fd, Sync::MountsourcesAck, "the mount sources")
+}
+
+/// runc 1.1, stage 0: opens each bind source (O_PATH) from inside stage 1's
+/// new mount namespace, with stage 0's credentials, and sends it over.
+fn send_mount_sources(fd: RawFd, stage1: Pid, list: &[u8]) -> Result<(), Fail> {
+    let ours = sys::open(b"/proc/self/ns/mnt", g::O_RDONLY)
+        .map_err(failed("open", b"/proc/self/ns/mnt"))?;
+    let path = namespaces::proc_path(stage1, "ns/mnt");
+    let theirs = sys::open(path.bytes(), g::O_RDONLY).map_err(failed("open", path.bytes()))?;
+    sys::setns(theirs.raw(), g::CLONE_NEWNS).map_err(failed("setns to", path.bytes()))?;
+    let sent = netlink::bind_sources(list).try_for_each(|src| {
+        let f = sys::open(src, g::O_PATH).map_err(failed("open of mount source", src))?;
+        sys::send_fd(fd, &[0], f.raw()).map_err(failed("send of mount source", src))
+    });
+    sys::setns(ours.raw(), g::CLONE_NEWNS)
+        .map_err(failed("setns back to the caller's mount namespace", b""))?;
+    sent
+}
+
+fn stage2(s: &Stage<'_>) -> i32 {
     log::set_stage(2);
     let _ = sys::set_name(b"runc:[2:INIT]\0");
-    match stage2_steps(p, cfg, fd) {
+    match stage2_steps(s) {
         Ok(never) => match never {},
         Err(f) => log::bail(f),
     }
 }
 
-fn stage2_steps(p: &Process, cfg: &Config<'_>, fd: RawFd) -> Result<Never, Fail> {
+fn stage2_steps(s: &Stage<'_>) -> Result<Never, Fail> {
+    let (p, cfg, fd) = (s.p, s.cfg, s.fd);
     // Our parent is the caller, which in a new pid namespace getppid() shows
     // as 0, so the race check is stage 0's answer: it cannot come if the
     // caller (and with it stage 0, by its own PDEATHSIG) is gone.
@@ -273,13 +378,17 @@ fn stage2_steps(p: &Process, cfg: &Config<'_>, fd: RawFd) -> Result<Never, Fail>
     if !cfg.rootless_euid && cfg.setgroups {
         sys::clear_groups().map_err(failed("setgroups(0, NULL)", b""))?;
     }
+    if cfg.clone_flags & g::CLONE_NEWCGROUP != 0 {
+        // Here, as in runc: the namespace's root is the cgroup the caller
+        // has put the stages in by now.
+        namespaces::unshare(g::CLONE_NEWCGROUP)?;
+    }
     sync::send(fd, Sync::ChildFinish).map_err(failed("write of the completion message", b""))?;
     log::debug(|m| m.str("executing the payload"));
     let first = payload_start(p);
     let argv = p.argv.get(first..).unwrap_or(&[]);
-    let e = crate::exec::exec_payload(argv, p.envp, p.env(b"PATH"));
-    let mut f = Fail::new("execve");
-    f.text().put(b" ");
-    f.text().put(p.arg(first).unwrap_or(b""));
+    let e = crate::exec::exec_opened(s.payload, argv, p.envp);
+    let _ = sync::send(fd, Sync::ExecFailed(i32::from(e.raw())));
+    let f = Fail::new("execveat of the sealed payload").on(p.arg(first).unwrap_or(b""));
     Err(f.errno(e).with_code(crate::exec::exit_code_for(e)))
 }

@@ -20,7 +20,20 @@ pub const OOMSCOREADJ_ATTR: u16 = 27286;
 pub const ROOTLESS_EUID_ATTR: u16 = 27287;
 pub const UIDMAPPATH_ATTR: u16 = 27288;
 pub const GIDMAPPATH_ATTR: u16 = 27289;
+/// 27290 in runc 1.2 and later; runc 1.1 used the same number for
+/// [`MOUNTSOURCES_ATTR`].
 pub const TIMENSOFFSET_ATTR: u16 = 27290;
+pub const MOUNTSOURCES_ATTR: u16 = 27290;
+
+/// Which runc writes the message. The two disagree on attribute 27290 and
+/// on the handshake byte; shared/PROTOCOL.md says how they are told apart.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Generation {
+    /// runc 1.1.x: 27290 is MOUNT_SOURCES.
+    V1_1,
+    /// runc 1.2 and later: 27290 is TIME_OFFSETS.
+    V1_2,
+}
 
 /// The fixed buffer nsexec reads the message into.
 pub const MAX_MESSAGE: usize = 96 * 1024;
@@ -77,6 +90,8 @@ pub enum ParseError {
         ty: u16,
     },
     UnknownCloneFlags(u32),
+    /// NS_PATHS given but empty (runc: "ns paths are empty").
+    NsPathsEmpty,
     NsPathNoColon {
         index: usize,
     },
@@ -104,6 +119,9 @@ pub enum ParseError {
     },
     TimeOffsetLine {
         line: usize,
+    },
+    MountSourceTooLong {
+        index: usize,
     },
 }
 
@@ -203,6 +221,7 @@ impl ParseError {
                 o.str("CLONE_FLAGS has bits that are not namespaces: 0x");
                 hex(o, f);
             }
+            NsPathsEmpty => o.str("ns paths are empty"),
             NsPathNoColon { index } => ns_item(o, index, "has no ':' between type and path"),
             NsPathUnknownType { index } => ns_item(o, index, "names an unknown namespace type"),
             NsPathEmpty { index } => ns_item(o, index, "has an empty path"),
@@ -231,6 +250,11 @@ impl ParseError {
             ToolPath { ty } => {
                 o.str(attr_name(ty));
                 o.str(" is not an absolute path shorter than PATH_MAX");
+            }
+            MountSourceTooLong { index } => {
+                o.str("MOUNT_SOURCES entry ");
+                o.dec(index as u64 + 1);
+                o.str(" is longer than PATH_MAX");
             }
             TimeOffsetLine { line } => {
                 o.str("TIME_OFFSETS line ");
@@ -293,8 +317,13 @@ pub fn message_length(header: &[u8; HEADER_LEN]) -> Result<usize, ParseError> {
     Ok(len as usize)
 }
 
-/// Parses a whole message (header included).
+/// Parses a whole message (header included) as runc 1.2 and later write it.
 pub fn parse(msg: &[u8]) -> Result<Config<'_>, ParseError> {
+    parse_as(msg, Generation::V1_2)
+}
+
+/// Parses a whole message (header included) from the caller generation `generation`.
+pub fn parse_as(msg: &[u8], generation: Generation) -> Result<Config<'_>, ParseError> {
     let header: &[u8; HEADER_LEN] = msg
         .first_chunk()
         .ok_or(ParseError::AttrTruncated { offset: 0 })?;
@@ -324,7 +353,7 @@ pub fn parse(msg: &[u8]) -> Result<Config<'_>, ParseError> {
             len: nla_len,
             end: msg.len(),
         })?;
-        apply(&mut cfg, ty, nla_len, value, offset)?;
+        apply(&mut cfg, generation, ty, nla_len, value, offset)?;
         // The next attribute starts at the next multiple of 4; the last one's
         // padding may be missing.
         offset = (end + 3) & !3;
@@ -334,6 +363,7 @@ pub fn parse(msg: &[u8]) -> Result<Config<'_>, ParseError> {
 
 fn apply<'a>(
     cfg: &mut Config<'a>,
+    generation: Generation,
     ty: u16,
     nla_len: u16,
     value: &'a [u8],
@@ -359,6 +389,9 @@ fn apply<'a>(
         }
         UIDMAPPATH_ATTR => cfg.uidmap_path = tool_path(ty, string(ty, value)?)?,
         GIDMAPPATH_ATTR => cfg.gidmap_path = tool_path(ty, string(ty, value)?)?,
+        MOUNTSOURCES_ATTR if generation == Generation::V1_1 => {
+            cfg.mount_sources = mount_sources(value)?
+        }
         TIMENSOFFSET_ATTR => cfg.time_offsets = time_offsets(string(ty, value)?)?,
         _ => return Err(ParseError::UnknownAttr { offset, ty }),
     }
@@ -401,7 +434,7 @@ fn string(ty: u16, value: &[u8]) -> Result<&[u8], ParseError> {
 fn ns_paths<'a>(cfg: &mut Config<'a>, s: &'a [u8]) -> Result<(), ParseError> {
     cfg.ns_paths.clear();
     if s.is_empty() {
-        return Ok(());
+        return Err(ParseError::NsPathsEmpty);
     }
     for (index, item) in s.split(|&c| c == b',').enumerate() {
         let colon = item
@@ -465,6 +498,39 @@ fn tool_path(ty: u16, s: &[u8]) -> Result<Option<&[u8]>, ParseError> {
         return Err(ParseError::ToolPath { ty });
     }
     Ok(Some(s))
+}
+
+/// runc 1.1's list: each source NUL-terminated, an empty one for a mount
+/// that is not a bind mount, and the Bytemsg's own NUL at the end.
+fn mount_sources(value: &[u8]) -> Result<Option<&[u8]>, ParseError> {
+    for (index, source) in value.split(|&c| c == 0).enumerate() {
+        if source.len() >= PATH_MAX {
+            return Err(ParseError::MountSourceTooLong { index });
+        }
+    }
+    Ok(Some(value))
+}
+
+/// The non-empty entries of a MOUNT_SOURCES list, in order.
+pub fn bind_sources(list: &[u8]) -> impl Iterator<Item = &[u8]> {
+    list.split(|&c| c == 0).filter(|s| !s.is_empty())
+}
+
+/// `_LIBCONTAINER_MOUNT_FDS` as runc 1.1's Go side writes it (a JSON array
+/// of descriptor numbers, -1 for a mount that gets none): the numbers to
+/// place the bind sources' descriptors on, in order. `None` when malformed.
+pub fn mount_fds(s: &[u8]) -> Option<impl Iterator<Item = i32> + Clone + '_> {
+    let inner = s.strip_prefix(b"[")?.strip_suffix(b"]")?;
+    let items = move || {
+        inner
+            .split(|&c| c == b',')
+            .filter(move |_| !inner.is_empty())
+            .map(|x| parse_int(x.trim_ascii(), -1, i64::from(i32::MAX)))
+    };
+    if items().any(|v| v.is_none()) {
+        return None;
+    }
+    Some(items().flatten().filter(|&fd| fd >= 0).map(|fd| fd as i32))
 }
 
 fn time_offsets(s: &[u8]) -> Result<Option<&[u8]>, ParseError> {

@@ -20,6 +20,13 @@ pub enum Sync {
     /// Stage 1 has unshared its time namespace: write its offsets.
     TimeoffsetsPls,
     TimeoffsetsAck,
+    /// runc 1.1: stage 1 has its mount namespace; open the bind sources
+    /// there and send their descriptors.
+    MountsourcesPls,
+    MountsourcesAck,
+    /// Stage 2 could not execute the payload (the errno). Its success is
+    /// the sync socket closing on exec.
+    ExecFailed(i32),
 }
 
 const SYNC_USERMAP_PLS: u32 = 0x40;
@@ -29,6 +36,9 @@ const SYNC_GRANDCHILD: u32 = 0x44;
 const SYNC_CHILD_FINISH: u32 = 0x45;
 const SYNC_TIMEOFFSETS_PLS: u32 = 0x46;
 const SYNC_TIMEOFFSETS_ACK: u32 = 0x47;
+const SYNC_MOUNTSOURCES_PLS: u32 = 0x48;
+const SYNC_MOUNTSOURCES_ACK: u32 = 0x49;
+const SYNC_EXEC_FAILED: u32 = 0x4a;
 
 impl Sync {
     fn encode(self) -> [u8; 8] {
@@ -40,6 +50,9 @@ impl Sync {
             Sync::ChildFinish => (SYNC_CHILD_FINISH, 0),
             Sync::TimeoffsetsPls => (SYNC_TIMEOFFSETS_PLS, 0),
             Sync::TimeoffsetsAck => (SYNC_TIMEOFFSETS_ACK, 0),
+            Sync::MountsourcesPls => (SYNC_MOUNTSOURCES_PLS, 0),
+            Sync::MountsourcesAck => (SYNC_MOUNTSOURCES_ACK, 0),
+            Sync::ExecFailed(e) => (SYNC_EXEC_FAILED, e),
         };
         let [k0, k1, k2, k3] = kind.to_ne_bytes();
         let [v0, v1, v2, v3] = value.to_ne_bytes();
@@ -57,6 +70,9 @@ impl Sync {
             SYNC_CHILD_FINISH => Sync::ChildFinish,
             SYNC_TIMEOFFSETS_PLS => Sync::TimeoffsetsPls,
             SYNC_TIMEOFFSETS_ACK => Sync::TimeoffsetsAck,
+            SYNC_MOUNTSOURCES_PLS => Sync::MountsourcesPls,
+            SYNC_MOUNTSOURCES_ACK => Sync::MountsourcesAck,
+            SYNC_EXEC_FAILED => Sync::ExecFailed(value),
             _ => return None,
         })
     }
@@ -109,6 +125,9 @@ mod tests {
             Sync::ChildFinish,
             Sync::TimeoffsetsPls,
             Sync::TimeoffsetsAck,
+            Sync::MountsourcesPls,
+            Sync::MountsourcesAck,
+            Sync::ExecFailed(2),
         ] {
             assert_eq!(Sync::decode(m.encode()), Some(m));
         }

@@ -43,6 +43,9 @@ pub struct Bootstrap {
     pub oom_score_adj: Option<String>,
     pub rootless_euid: bool,
     pub time_offsets: Option<String>,
+    /// runc 1.1's MOUNT_SOURCES (attribute 27290 in that generation): one
+    /// entry per mount, "" for a mount that is not a bind mount.
+    pub mount_sources: Option<Vec<String>>,
 }
 
 /// Attribute encoders, as runc's Int32msg, Bytemsg and Boolmsg serialise.
@@ -125,6 +128,12 @@ impl Bootstrap {
         a.extend(attr_bool(ROOTLESS_EUID_ATTR, self.rootless_euid));
         if let Some(t) = &self.time_offsets {
             a.extend(attr_bytes(TIMENSOFFSET_ATTR, t.as_bytes()));
+        }
+        if let Some(m) = &self.mount_sources {
+            // As runc 1.1 builds it: each source NUL-terminated, then the
+            // Bytemsg's own NUL.
+            let list: Vec<u8> = m.iter().flat_map(|s| s.bytes().chain([0])).collect();
+            a.extend(attr_bytes(TIMENSOFFSET_ATTR, &list));
         }
         message(&a)
     }

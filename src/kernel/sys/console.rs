@@ -169,3 +169,75 @@ pub fn send_fd(sock: RawFd, data: &[u8], fd: RawFd) -> Result<(), Errno> {
         Err(Errno::EIO)
     }
 }
+
+/// Receives one byte with one descriptor attached (SCM_RIGHTS), the
+/// descriptor close-on-exec. `EBADMSG` when no descriptor came with it.
+pub fn recv_fd(sock: RawFd) -> Result<OwnedFd, Errno> {
+    #[repr(C)]
+    struct Iovec {
+        base: *mut u8,
+        len: usize,
+    }
+    #[repr(C)]
+    struct Msghdr {
+        name: usize,
+        namelen: u32,
+        iov: *const Iovec,
+        iovlen: usize,
+        control: *mut u8,
+        controllen: usize,
+        flags: i32,
+    }
+    #[repr(C, align(8))]
+    struct Cmsg {
+        len: usize,
+        level: i32,
+        ty: i32,
+        fd: i32,
+        pad: i32,
+    }
+    let mut byte = 0u8;
+    let mut cmsg = Cmsg {
+        len: 0,
+        level: 0,
+        ty: 0,
+        fd: -1,
+        pad: 0,
+    };
+    let iov = Iovec {
+        base: &raw mut byte,
+        len: 1,
+    };
+    let mut msg = Msghdr {
+        name: 0,
+        namelen: 0,
+        iov: &raw const iov,
+        iovlen: 1,
+        control: (&raw mut cmsg).cast(),
+        controllen: core::mem::size_of::<Cmsg>(),
+        flags: 0,
+    };
+    // SAFETY: msg, iov, byte and cmsg outlive the call, with the 64-bit
+    // layouts of msghdr/iovec/cmsghdr; the kernel writes at most
+    // controllen bytes of control data.
+    let n = unsafe {
+        sc3(
+            Sysno::recvmsg,
+            sock as usize,
+            &raw mut msg as usize,
+            linux_raw_sys::net::MSG_CMSG_CLOEXEC as usize,
+        )
+    }?;
+    let one_fd = cmsg.level == linux_raw_sys::net::SOL_SOCKET as i32
+        && cmsg.ty == linux_raw_sys::net::SCM_RIGHTS as i32
+        && cmsg.len == 16 + 4
+        && cmsg.fd >= 0;
+    if n == 1 && one_fd {
+        Ok(OwnedFd(cmsg.fd))
+    } else {
+        if cmsg.fd >= 0 && cmsg.len >= 16 + 4 {
+            let _ = close(cmsg.fd);
+        }
+        Err(Errno::EBADMSG)
+    }
+}

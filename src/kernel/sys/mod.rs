@@ -25,6 +25,14 @@ impl OwnedFd {
     pub fn raw(&self) -> RawFd {
         self.0
     }
+
+    /// Closes now and reports failure, for a close that others wait on
+    /// (an end of a socket whose EOF means something).
+    pub fn close(self) -> Result<(), Errno> {
+        let fd = self.0;
+        core::mem::forget(self);
+        close(fd)
+    }
 }
 
 impl Drop for OwnedFd {
@@ -285,9 +293,40 @@ pub fn sethostname(name: &[u8]) -> Result<(), Errno> {
 }
 
 /// An anonymous file that can be sealed.
-pub fn memfd_create(name: &'static [u8], flags: u32) -> Result<OwnedFd, Errno> {
-    debug_assert!(name.last() == Some(&0));
-    // SAFETY: name is NUL-terminated and static.
-    unsafe { sc2(Sysno::memfd_create, name.as_ptr() as usize, flags as usize) }
-        .map(|fd| OwnedFd(fd as RawFd))
+pub fn memfd_create(name: &[u8], flags: u32) -> Result<OwnedFd, Errno> {
+    with_cpath(name, |n| {
+        // SAFETY: n is NUL-terminated and lives for the call.
+        unsafe { sc2(Sysno::memfd_create, n as usize, flags as usize) }
+    })?
+    .map(|fd| OwnedFd(fd as RawFd))
+}
+
+/// Copies up to `count` bytes from `input` (starting at `*offset`, which
+/// advances) to `out`'s position, inside the kernel. Returns the bytes copied.
+pub fn sendfile(out: RawFd, input: RawFd, offset: &mut i64, count: usize) -> Result<usize, Errno> {
+    // SAFETY: offset is a valid loff_t for the kernel to read and update.
+    unsafe {
+        sc4(
+            Sysno::sendfile,
+            out as usize,
+            input as usize,
+            offset as *mut i64 as usize,
+            count,
+        )
+    }
+}
+
+/// The `CLONE_NEW*` type of the namespace `fd` refers to (`NS_GET_NSTYPE`);
+/// `ENOTTY` when `fd` is not a namespace file.
+pub fn namespace_type(fd: RawFd) -> Result<u32, Errno> {
+    // SAFETY: NS_GET_NSTYPE takes no argument and returns the type.
+    unsafe {
+        sc3(
+            Sysno::ioctl,
+            fd as usize,
+            linux_raw_sys::ioctl::NS_GET_NSTYPE as usize,
+            0,
+        )
+    }
+    .map(|t| t as u32)
 }
