@@ -206,6 +206,7 @@ pub fn target_u16(v: u16) -> [u8; 2] {
         v.to_le_bytes()
     }
 }
+pub mod rootfs;
 pub mod runc;
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
