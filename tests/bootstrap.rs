@@ -975,3 +975,142 @@ fn a_killed_stage_makes_stage_0_fail_and_leaves_nothing() {
     assert!(!o.stdout.contains("ran"));
     assert_no_stage_alive();
 }
+
+fn sha256(path: &str) -> String {
+    let o = std::process::Command::new("sha256sum").arg(path).output().unwrap();
+    stdout_of(&o)
+}
+
+fn stdout_of(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// CVE-2019-5736: the payload runs inside the container, so a container
+/// process must never get a writable handle to the host's file. The payload
+/// (python3) re-executes /proc/self/exe, then tries to open it for writing;
+/// it also keeps an O_PATH handle across an exec into another program and
+/// reopens it for writing once nothing executes the copy any more.
+#[test]
+fn a_container_process_cannot_write_the_payload_through_proc_self_exe() {
+    if skip_under_qemu("stages use CLONE_PARENT") {
+        return;
+    }
+    let _g = serial();
+    let python = std::fs::canonicalize("/usr/bin/python3").unwrap();
+    let python = python.to_str().unwrap();
+    let before = sha256(python);
+    let attack = r#"
+import os
+print("exe", os.readlink("/proc/self/exe"))
+for name, flags in (("wronly", os.O_WRONLY), ("rdwr", os.O_RDWR), ("trunc", os.O_WRONLY | os.O_TRUNC)):
+    try:
+        os.open("/proc/self/exe", flags)
+        print(name, "OPENED")
+    except OSError as e:
+        print(name, "refused", e.errno)
+keep = os.open("/proc/self/exe", os.O_PATH)
+os.set_inheritable(keep, True)
+later = "exec 9<>/proc/self/fd/%d && printf hacked >&9 && echo later WROTE || echo later refused" % keep
+os.execv("/bin/sh", ["sh", "-c", later])
+"#;
+    let reexec = "import os, sys; os.execv('/proc/self/exe', ['python3', '-c', sys.argv[1]])";
+    let msg = Bootstrap {
+        clone_flags: runc::CLONE_NEWUTS | runc::CLONE_NEWIPC,
+        ..Default::default()
+    };
+    let o = runc::run(
+        &nsexec(),
+        &msg,
+        Options {
+            program: vec![python.into(), "-c".into(), reexec.into(), attack.into()],
+            ..Default::default()
+        },
+    );
+    assert_eq!(o.stage0, Some(0), "{} {:?}", o.stderr, o.log);
+    let base = python.rsplit('/').next().unwrap();
+    assert!(
+        o.stdout
+            .starts_with(&format!("exe /memfd:{base} (deleted)\n")),
+        "the payload runs from its sealed copy: {}",
+        o.stdout
+    );
+    // While the copy is executed the kernel refuses writers (ETXTBSY).
+    for name in ["wronly", "rdwr", "trunc"] {
+        assert!(
+            o.stdout.contains(&format!("{name} refused 26\n")),
+            "{name}: {}",
+            o.stdout
+        );
+    }
+    // Afterwards the seals refuse every write (F_SEAL_WRITE: EPERM).
+    assert!(
+        o.stdout.contains("later refused"),
+        "{}{}",
+        o.stdout,
+        o.stderr
+    );
+    assert!(!o.stdout.contains("WROTE"));
+    assert_eq!(sha256(python), before, "the host's file is unchanged");
+}
+
+#[test]
+fn a_payload_that_is_already_a_sealed_memfd_is_used_as_it_is() {
+    if skip_under_qemu("stages use CLONE_PARENT") {
+        return;
+    }
+    let _g = serial();
+    // What a runc 1.2 caller hands over: its binary as a sealed memfd.
+    let name = std::ffi::CString::new("already-sealed").unwrap();
+    let fd = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_ALLOW_SEALING) };
+    assert!(fd >= 0);
+    let mut f = unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+    std::io::Write::write_all(&mut f, &std::fs::read("/bin/sh").unwrap()).unwrap();
+    let seals = libc::F_SEAL_SEAL | libc::F_SEAL_SHRINK | libc::F_SEAL_GROW | libc::F_SEAL_WRITE;
+    assert_eq!(unsafe { libc::fcntl(fd, libc::F_ADD_SEALS, seals) }, 0);
+    let path = format!("/proc/{}/fd/{fd}", std::process::id());
+    let msg = Bootstrap {
+        clone_flags: runc::CLONE_NEWUTS,
+        ..Default::default()
+    };
+    let o = runc::run(
+        &nsexec(),
+        &msg,
+        Options {
+            program: vec![path, "-c".into(), "readlink /proc/$$/exe".into()],
+            ..Default::default()
+        },
+    );
+    ok(&o);
+    // A copy would be named after the path's last component instead.
+    assert_eq!(o.stdout, "/memfd:already-sealed (deleted)\n");
+    drop(f);
+}
+
+#[test]
+fn only_a_runc_1_1_caller_gets_the_handshake_byte() {
+    if skip_under_qemu("stages use CLONE_PARENT") {
+        return;
+    }
+    let _g = serial();
+    let msg = Bootstrap {
+        clone_flags: runc::CLONE_NEWUTS,
+        ..Default::default()
+    };
+    // runc 1.2 and later: the pid JSON is the first thing on the pipe.
+    let o = boot(&msg, "true");
+    ok(&o);
+    assert_eq!(o.pipe.first(), Some(&b'{'), "{:?}", o.pipe);
+    // runc 1.1 (it sets _LIBCONTAINER_STATEDIR): one NUL byte first.
+    let o = runc::run(
+        &nsexec(),
+        &msg,
+        Options {
+            program: sh_payload("true"),
+            env: vec![("_LIBCONTAINER_STATEDIR", "/run/nsexec-test".into())],
+            ..Default::default()
+        },
+    );
+    ok(&o);
+    assert_eq!(&o.pipe[..2], b"\0{", "{:?}", o.pipe);
+    assert_eq!(o.pipe.iter().filter(|&&b| b == 0).count(), 1);
+}
