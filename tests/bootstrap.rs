@@ -977,7 +977,10 @@ fn a_killed_stage_makes_stage_0_fail_and_leaves_nothing() {
 }
 
 fn sha256(path: &str) -> String {
-    let o = std::process::Command::new("sha256sum").arg(path).output().unwrap();
+    let o = std::process::Command::new("sha256sum")
+        .arg(path)
+        .output()
+        .unwrap();
     stdout_of(&o)
 }
 
