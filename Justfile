@@ -70,7 +70,9 @@ fuzz secs="60":
 # The benchmarks (writes BENCHMARKS.md).
 bench: build-all
     python3 bench/run.py --runs 200
+    python3 bench/containers.py --rounds 10 --batch 20 --write
 
 # A few runs of each benchmark, no file written: keeps the bench working.
 bench-quick: build
     python3 bench/run.py --runs 5 --quick
+    python3 bench/containers.py --rounds 1 --batch 3
