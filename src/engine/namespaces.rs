@@ -45,6 +45,8 @@ fn open_namespace(p: &NsPath<'_>) -> Result<OwnedFd, Fail> {
         .map_err(failed("open", p.path))?;
     let actual = match sys::namespace_type(fd.raw()) {
         Ok(t) if t == p.ns.flag() => return Ok(fd),
+        // qemu-user does not pass this ioctl on; setns still decides.
+        Err(Errno::ENOSYS) => return Ok(fd),
         Ok(t) => NsType::ALL.into_iter().find(|n| n.flag() == t),
         Err(Errno::ENOTTY | Errno::EINVAL) => None,
         Err(e) => return Err(Fail::new("ioctl(NS_GET_NSTYPE) on").on(p.path).errno(e)),
@@ -325,7 +327,20 @@ pub fn enter(cfg: &Config<'_>, mapper: Mapper) -> Result<(), Fail> {
             Mapper::Itself => write_time_offsets(0, offsets)?,
         }
     }
+    if rest & g::CLONE_NEWTIME != 0 {
+        enter_own_time_namespace()?;
+    }
     Ok(())
+}
+
+/// `unshare(CLONE_NEWTIME)` only moves our future children; a kernel
+/// before 6.3 (Debian 12's 6.1) does not move us at exec either, so a
+/// program executed in place would keep the old clocks. Joining the new
+/// namespace ourselves (its offsets are written by now) fixes both.
+fn enter_own_time_namespace() -> Result<(), Fail> {
+    let path = b"/proc/self/ns/time_for_children";
+    let fd = sys::open(path, g::O_RDONLY).map_err(failed("open", path))?;
+    sys::setns(fd.raw(), g::CLONE_NEWTIME).map_err(failed("setns to", path))
 }
 
 /// The outside half of [`Mapper::Outside`]: answers one request for
