@@ -57,6 +57,20 @@ cross-arch arch:
     NSEXEC_ARCH={{arch}} NSEXEC_BIN="$PWD/target/$t/release/nsexec" NSEXEC_SELFTEST_BIN="$PWD/target/selftest/$t/release/nsexec" \
         cargo test --release --test cross -- --test-threads=2
 
+# One architecture's release and selftest binaries under Debian 12's 6.1
+# kernel in qemu-system (TCG); downloads are cached in target/vm/cache.
+vm arch:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    t=$(just triple {{arch}})
+    cargo build --release --target "$t" --config targets/{{arch}}.toml
+    cargo build --release --features selftest --target "$t" --config targets/{{arch}}.toml --target-dir target/selftest
+    python3 tests/vm/vm.py {{arch}}
+
+# Every architecture under its real 6.1 kernel.
+vm-all:
+    for a in {{arches}}; do just vm "$a"; done
+
 # Formatting and lints, as CI wants them.
 lint:
     cargo fmt --check
