@@ -28,6 +28,22 @@ impl Report {
     }
 }
 
+/// `nsexec syscall-numbers`: `name number` for every table entry, as
+/// compiled for this architecture.
+pub fn print_numbers() -> i32 {
+    for (name, number) in crate::syscalls::NUMBERED {
+        let mut t: Text<64> = Text::new();
+        t.str(name);
+        t.put(b" ");
+        t.dec(u64::from(*number));
+        t.put(b"\n");
+        if sys::write_all(1, t.as_bytes()).is_err() {
+            return 1;
+        }
+    }
+    0
+}
+
 pub fn run(p: &Process) -> i32 {
     let mut r = Report {
         passed: 0,

@@ -41,6 +41,64 @@ fn arch_selftest_passes() {
     assert!(last.ends_with(" passed, 0 failed"), "{last}");
 }
 
+/// A second source for syscall numbers: every entry of the table, as
+/// compiled for this architecture (linux-raw-sys), against the kernel's own
+/// `asm/unistd*.h` from Debian's linux-libc-dev for the same architecture.
+#[test]
+fn every_table_entry_has_the_kernel_headers_number() {
+    let Some(bin) = std::env::var_os("NSEXEC_SELFTEST_BIN") else {
+        eprintln!("skipped: NSEXEC_SELFTEST_BIN not set (just test and just cross set it)");
+        return;
+    };
+    let arch = std::env::var("NSEXEC_ARCH").unwrap_or_else(|_| "x86_64".into());
+    let mut c = match emulator() {
+        Some(e) => {
+            let mut c = std::process::Command::new(e);
+            c.arg(&bin);
+            c
+        }
+        None => std::process::Command::new(&bin),
+    };
+    c.arg("syscall-numbers");
+    let o = run(c, Duration::from_secs(60));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ours: Vec<(String, u32)> = stdout(&o)
+        .lines()
+        .map(|l| {
+            let (n, v) = l.split_once(' ').unwrap();
+            (n.to_owned(), v.parse().unwrap())
+        })
+        .collect();
+    let names = run(cmd(["--syscalls"]), Duration::from_secs(20));
+    assert_eq!(
+        ours.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+        stdout(&names).lines().collect::<Vec<_>>(),
+        "the numbered table is the table"
+    );
+    let headers = std::process::Command::new("python3")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/kernel_headers.py"
+        ))
+        .arg(&arch)
+        .output()
+        .unwrap();
+    assert!(headers.status.success(), "{}", stderr(&headers));
+    let theirs: std::collections::HashMap<String, u32> = stdout(&headers)
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .map(|(n, v)| (n.to_owned(), v.parse().unwrap()))
+        .collect();
+    assert!(theirs.len() > 250, "{arch}: the headers define the calls");
+    for (name, number) in &ours {
+        assert_eq!(
+            theirs.get(name),
+            Some(number),
+            "{arch}: {name} is {number} in our table"
+        );
+    }
+}
+
 #[test]
 fn syscall_table_prints_one_unique_name_per_line() {
     let o = run(cmd(["--syscalls"]), Duration::from_secs(10));

@@ -25,6 +25,11 @@ macro_rules! syscall_table {
 
         /// Every call in the table, by its kernel name, in table order.
         pub const NAMES: &[&str] = &[$(stringify!($name),)*];
+
+        /// The table with this architecture's numbers, for the selftest
+        /// build to print (tests hold them against the kernel's headers).
+        #[cfg(feature = "selftest")]
+        pub const NUMBERED: &[(&str, u32)] = &[$((stringify!($name), nr::$number),)*];
     };
 }
 
