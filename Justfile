@@ -37,8 +37,9 @@ test-host: build
     cargo build --release --features selftest --target-dir target/selftest
     NSEXEC_SELFTEST_BIN="$PWD/target/selftest/release/nsexec" cargo test --release -- --test-threads=2
 
-# The whole suite: host tests, then every architecture under qemu.
-test: test-host cross
+# The whole suite: host tests, every architecture under qemu-user, then
+# under its own Debian 6.1 kernel.
+test: test-host cross vm-all
 
 # Each architecture under qemu-user: the arch selftest, then the
 # integration tests that qemu can run (user namespaces are native-only).

@@ -33,6 +33,10 @@ pub fn main(p: &Process) -> i32 {
     if p.arg(1) == Some(b"syscall-numbers") {
         return selftest::print_numbers();
     }
+    #[cfg(feature = "selftest")]
+    if p.arg(1) == Some(b"console-receiver") {
+        return selftest::console_receiver(p);
+    }
     if let Some(pipe) = p.env(b"_LIBCONTAINER_INITPIPE").filter(|v| !v.is_empty()) {
         bootstrap::run(p, pipe);
     }

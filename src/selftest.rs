@@ -28,6 +28,38 @@ impl Report {
     }
 }
 
+/// `nsexec console-receiver PATH`: listens at PATH, takes one descriptor
+/// from the first connection (what `--console-socket` sends), prints
+/// `master /dev/pts/N` if it is a pty master, then everything read from it
+/// until the last slave closes.
+pub fn console_receiver(p: &Process) -> i32 {
+    let Some(path) = p.arg(2) else { return 2 };
+    let Ok(listener) = sys::listen_unix(path) else {
+        return 1;
+    };
+    let Ok(conn) = sys::accept(listener.raw()) else {
+        return 1;
+    };
+    let Ok(master) = sys::recv_fd(conn.raw()) else {
+        return 1;
+    };
+    let mut t: Text<64> = Text::new();
+    match sys::pty_unlock(master.raw()) {
+        Ok(n) => {
+            t.str("master /dev/pts/");
+            t.dec(u64::from(n));
+        }
+        Err(_) => t.str("not a pty master"),
+    }
+    t.put(b"\n");
+    let _ = sys::write_all(1, t.as_bytes());
+    let mut buf = [0u8; 256];
+    while let Ok(n @ 1..) = sys::read(master.raw(), &mut buf) {
+        let _ = sys::write_all(1, buf.get(..n).unwrap_or(&[]));
+    }
+    0
+}
+
 /// `nsexec syscall-numbers`: `name number` for every table entry, as
 /// compiled for this architecture.
 pub fn print_numbers() -> i32 {
@@ -83,6 +115,7 @@ fn errno_decoding(r: &mut Report) {
 
 fn clone_trampoline(r: &mut Report) {
     #[repr(align(16))]
+    #[allow(dead_code)] // only its address matters
     struct Aligned(u8);
     let here = crate::arch::stack_pointer();
     let (lo, hi) = sys::child_stack_range(here);
@@ -177,7 +210,7 @@ fn extra_checks(r: &mut Report) {
     use crate::netlink;
     let mut buf = [0u8; 256];
     let mut len = 16;
-    let mut attr = |buf: &mut [u8; 256], len: &mut usize, ty: u16, value: &[u8]| {
+    let attr = |buf: &mut [u8; 256], len: &mut usize, ty: u16, value: &[u8]| {
         let nla_len = 4 + value.len();
         let at = *len;
         let Some(h) = buf.get_mut(at..at + 4) else {

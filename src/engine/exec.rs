@@ -30,16 +30,11 @@ pub fn exec_payload(argv: &[CPtr], envp_all: &[CPtr], path_var: Option<&[u8]>) -
     }
     let mut last = Errno::ENOENT;
     let mut saw_eacces = false;
-    for dir in path_var.unwrap_or(DEFAULT_PATH).split(|&c| c == b':') {
-        let dir = if dir.is_empty() { b"." as &[u8] } else { dir };
-        let mut full: Text<{ sys::PATH_MAX }> = Text::new();
-        full.put(dir);
-        full.put(b"/");
-        full.put(name);
-        if full.len() >= sys::PATH_MAX {
+    for full in in_path(name, path_var) {
+        let Some(mut full) = full else {
             last = Errno::ENAMETOOLONG;
             continue;
-        }
+        };
         // SAFETY: `full` is zeroed past its length, which is below its
         // capacity, so the path is NUL-terminated.
         let e = unsafe { sys::execve(full.as_bytes().as_ptr(), argv.as_ptr(), envp) };
@@ -59,6 +54,25 @@ pub fn exec_payload(argv: &[CPtr], envp_all: &[CPtr], path_var: Option<&[u8]>) -
     if saw_eacces { Errno::EACCES } else { last }
 }
 
+/// `DIR/name` for each PATH directory (`.` for an empty entry), as
+/// execvp tries them; `None` for one that does not fit in PATH_MAX.
+fn in_path<'a>(
+    name: &'a [u8],
+    path_var: Option<&'a [u8]>,
+) -> impl Iterator<Item = Option<Text<{ sys::PATH_MAX }>>> + 'a {
+    path_var
+        .unwrap_or(DEFAULT_PATH)
+        .split(|&c| c == b':')
+        .map(move |dir| {
+            let dir = if dir.is_empty() { b"." as &[u8] } else { dir };
+            let mut full: Text<{ sys::PATH_MAX }> = Text::new();
+            full.put(dir);
+            full.put(b"/");
+            full.put(name);
+            (full.len() < sys::PATH_MAX && !full.overflowed()).then_some(full)
+        })
+}
+
 /// Opens the program `name` for reading as [`exec_payload`] would find it:
 /// a name containing `/` as is, a bare name in the first PATH directory that
 /// has it. Opening where the caller stands, before any namespace is entered,
@@ -72,16 +86,11 @@ pub fn open_program(name: &[u8], path_var: Option<&[u8]>) -> Result<sys::OwnedFd
         return sys::open(name, linux_raw_sys::general::O_RDONLY);
     }
     let mut last = Errno::ENOENT;
-    for dir in path_var.unwrap_or(DEFAULT_PATH).split(|&c| c == b':') {
-        let dir = if dir.is_empty() { b"." as &[u8] } else { dir };
-        let mut full: Text<{ sys::PATH_MAX }> = Text::new();
-        full.put(dir);
-        full.put(b"/");
-        full.put(name);
-        if full.overflowed() {
+    for full in in_path(name, path_var) {
+        let Some(full) = full else {
             last = Errno::ENAMETOOLONG;
             continue;
-        }
+        };
         match sys::open(full.bytes(), linux_raw_sys::general::O_RDONLY) {
             Ok(fd) => return Ok(fd),
             Err(e @ (Errno::ENOENT | Errno::ENOTDIR | Errno::EACCES | Errno::ENAMETOOLONG)) => {

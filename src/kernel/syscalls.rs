@@ -73,6 +73,16 @@ syscall_table! {
     readlinkat = __NR_readlinkat,
 }
 
+/// Calls only the selftest variant makes (the VM runner's console-socket
+/// receiver). They are not in [`NAMES`]: the product binary cannot make them.
+#[cfg(feature = "selftest")]
+#[allow(non_upper_case_globals)]
+impl Sysno {
+    pub const bind: Sysno = Sysno(nr::__NR_bind as usize);
+    pub const listen: Sysno = Sysno(nr::__NR_listen as usize);
+    pub const accept4: Sysno = Sysno(nr::__NR_accept4 as usize);
+}
+
 /// Decodes the kernel's convention (-4095..-1 is -errno) into a `Result`.
 #[inline(always)]
 fn decode(raw: usize) -> Result<usize, Errno> {

@@ -77,13 +77,13 @@ pub fn socket_unix_stream() -> Result<OwnedFd, Errno> {
     .map(|fd| OwnedFd(fd as RawFd))
 }
 
-/// Connects a unix stream socket to the filesystem path `path`.
-pub fn connect_unix(fd: RawFd, path: &[u8]) -> Result<(), Errno> {
-    #[repr(C)]
-    struct SockaddrUn {
-        family: u16,
-        path: [u8; 108],
-    }
+#[repr(C)]
+struct SockaddrUn {
+    family: u16,
+    path: [u8; 108],
+}
+
+fn sockaddr_un(path: &[u8]) -> Result<SockaddrUn, Errno> {
     let mut addr = SockaddrUn {
         family: linux_raw_sys::net::AF_UNIX as u16,
         path: [0; 108],
@@ -94,6 +94,12 @@ pub fn connect_unix(fd: RawFd, path: &[u8]) -> Result<(), Errno> {
         .filter(|_| path.len() < 108)
         .ok_or(Errno::ENAMETOOLONG)?;
     crate::fmt::copy(dst, path);
+    Ok(addr)
+}
+
+/// Connects a unix stream socket to the filesystem path `path`.
+pub fn connect_unix(fd: RawFd, path: &[u8]) -> Result<(), Errno> {
+    let addr = sockaddr_un(path)?;
     // SAFETY: addr is a sockaddr_un of the size passed.
     unsafe {
         sc3(
@@ -106,53 +112,92 @@ pub fn connect_unix(fd: RawFd, path: &[u8]) -> Result<(), Errno> {
     .map(drop)
 }
 
+/// A unix stream socket listening at `path` (selftest build only: the VM
+/// runner's console-socket receiver).
+#[cfg(feature = "selftest")]
+pub fn listen_unix(path: &[u8]) -> Result<OwnedFd, Errno> {
+    let sock = socket_unix_stream()?;
+    let addr = sockaddr_un(path)?;
+    // SAFETY: addr is a sockaddr_un of the size passed; listen takes integers.
+    unsafe {
+        sc3(
+            Sysno::bind,
+            sock.raw() as usize,
+            &raw const addr as usize,
+            core::mem::size_of::<SockaddrUn>(),
+        )?;
+        sc2(Sysno::listen, sock.raw() as usize, 1)?;
+    }
+    Ok(sock)
+}
+
+/// Accepts one connection, close-on-exec (selftest build only).
+#[cfg(feature = "selftest")]
+pub fn accept(sock: RawFd) -> Result<OwnedFd, Errno> {
+    // SAFETY: no address is asked for.
+    unsafe { crate::syscalls::sc4(Sysno::accept4, sock as usize, 0, 0, g::O_CLOEXEC as usize) }
+        .map(|fd| OwnedFd(fd as RawFd))
+}
+
+/// The kernel's 64-bit `struct iovec` and `struct msghdr`, and a
+/// `cmsghdr` (len, level, type) carrying one descriptor, padded to 8.
+#[repr(C)]
+struct Iovec {
+    base: *mut u8,
+    len: usize,
+}
+
+#[repr(C)]
+struct Msghdr {
+    name: usize,
+    namelen: u32,
+    iov: *const Iovec,
+    iovlen: usize,
+    control: *mut u8,
+    controllen: usize,
+    flags: i32,
+}
+
+#[repr(C, align(8))]
+struct OneFd {
+    len: usize,
+    level: i32,
+    ty: i32,
+    fd: i32,
+    pad: i32,
+}
+static_assertions::const_assert_eq!(core::mem::size_of::<OneFd>(), 24);
+
+/// `CMSG_LEN(sizeof(int))`: the header and one descriptor, unpadded.
+const ONE_FD_LEN: usize = 16 + 4;
+
+fn one_fd_message(iov: &Iovec, cmsg: &mut OneFd) -> Msghdr {
+    Msghdr {
+        name: 0,
+        namelen: 0,
+        iov: iov as *const Iovec,
+        iovlen: 1,
+        control: (cmsg as *mut OneFd).cast(),
+        controllen: core::mem::size_of::<OneFd>(),
+        flags: 0,
+    }
+}
+
 /// Sends `data` with one descriptor attached (SCM_RIGHTS).
 pub fn send_fd(sock: RawFd, data: &[u8], fd: RawFd) -> Result<(), Errno> {
-    #[repr(C)]
-    struct Iovec {
-        base: *const u8,
-        len: usize,
-    }
-    #[repr(C)]
-    struct Msghdr {
-        name: usize,
-        namelen: u32,
-        iov: *const Iovec,
-        iovlen: usize,
-        control: *const u8,
-        controllen: usize,
-        flags: i32,
-    }
-    // cmsghdr (len: usize, level: i32, type: i32) followed by one int, padded to 8.
-    #[repr(C, align(8))]
-    struct Cmsg {
-        len: usize,
-        level: i32,
-        ty: i32,
-        fd: i32,
-        pad: i32,
-    }
-    static_assertions::const_assert_eq!(core::mem::size_of::<Cmsg>(), 24);
-    let cmsg = Cmsg {
-        len: 16 + 4,
+    let mut cmsg = OneFd {
+        len: ONE_FD_LEN,
         level: linux_raw_sys::net::SOL_SOCKET as i32,
         ty: linux_raw_sys::net::SCM_RIGHTS as i32,
         fd,
         pad: 0,
     };
+    // The kernel only reads from a sent iovec.
     let iov = Iovec {
-        base: data.as_ptr(),
+        base: data.as_ptr().cast_mut(),
         len: data.len(),
     };
-    let msg = Msghdr {
-        name: 0,
-        namelen: 0,
-        iov: &raw const iov,
-        iovlen: 1,
-        control: (&raw const cmsg).cast(),
-        controllen: core::mem::size_of::<Cmsg>(),
-        flags: 0,
-    };
+    let msg = one_fd_message(&iov, &mut cmsg);
     // SAFETY: msg, iov, data and cmsg all outlive the call and have the
     // layouts the kernel's 64-bit msghdr/iovec/cmsghdr use.
     let n = unsafe {
@@ -173,31 +218,8 @@ pub fn send_fd(sock: RawFd, data: &[u8], fd: RawFd) -> Result<(), Errno> {
 /// Receives one byte with one descriptor attached (SCM_RIGHTS), the
 /// descriptor close-on-exec. `EBADMSG` when no descriptor came with it.
 pub fn recv_fd(sock: RawFd) -> Result<OwnedFd, Errno> {
-    #[repr(C)]
-    struct Iovec {
-        base: *mut u8,
-        len: usize,
-    }
-    #[repr(C)]
-    struct Msghdr {
-        name: usize,
-        namelen: u32,
-        iov: *const Iovec,
-        iovlen: usize,
-        control: *mut u8,
-        controllen: usize,
-        flags: i32,
-    }
-    #[repr(C, align(8))]
-    struct Cmsg {
-        len: usize,
-        level: i32,
-        ty: i32,
-        fd: i32,
-        pad: i32,
-    }
     let mut byte = 0u8;
-    let mut cmsg = Cmsg {
+    let mut cmsg = OneFd {
         len: 0,
         level: 0,
         ty: 0,
@@ -208,15 +230,7 @@ pub fn recv_fd(sock: RawFd) -> Result<OwnedFd, Errno> {
         base: &raw mut byte,
         len: 1,
     };
-    let mut msg = Msghdr {
-        name: 0,
-        namelen: 0,
-        iov: &raw const iov,
-        iovlen: 1,
-        control: (&raw mut cmsg).cast(),
-        controllen: core::mem::size_of::<Cmsg>(),
-        flags: 0,
-    };
+    let mut msg = one_fd_message(&iov, &mut cmsg);
     // SAFETY: msg, iov, byte and cmsg outlive the call, with the 64-bit
     // layouts of msghdr/iovec/cmsghdr; the kernel writes at most
     // controllen bytes of control data.
@@ -230,12 +244,12 @@ pub fn recv_fd(sock: RawFd) -> Result<OwnedFd, Errno> {
     }?;
     let one_fd = cmsg.level == linux_raw_sys::net::SOL_SOCKET as i32
         && cmsg.ty == linux_raw_sys::net::SCM_RIGHTS as i32
-        && cmsg.len == 16 + 4
+        && cmsg.len == ONE_FD_LEN
         && cmsg.fd >= 0;
     if n == 1 && one_fd {
         Ok(OwnedFd(cmsg.fd))
     } else {
-        if cmsg.fd >= 0 && cmsg.len >= 16 + 4 {
+        if cmsg.fd >= 0 && cmsg.len >= ONE_FD_LEN {
             let _ = close(cmsg.fd);
         }
         Err(Errno::EBADMSG)
