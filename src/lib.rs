@@ -16,11 +16,10 @@ mod runc;
 mod selftest;
 
 // Short paths (`crate::sys`, `crate::log`) for what every layer above uses.
-use engine::{config, exec, hardening, init, log, namespaces, seccomp};
+use engine::{config, exec, hardening, init, log, namespaces, profile, seccomp};
 use kernel::{arch, errno, fmt, rt, sys, syscalls};
 use runc::{bootstrap, netlink, sync};
 
-use fmt::{Out, Text};
 use rt::Process;
 
 /// Chooses the mode and returns the exit status.
@@ -41,21 +40,4 @@ pub fn main(p: &Process) -> i32 {
         bootstrap::run(p, pipe);
     }
     cli::run::run(p)
-}
-
-/// `nsexec --syscalls`: the table, one name per line.
-pub fn print_syscalls() -> i32 {
-    let mut t: Text<2048> = Text::new();
-    for name in syscalls::NAMES {
-        t.str(name);
-        t.put(b"\n");
-    }
-    if t.overflowed() {
-        return 1;
-    }
-    if sys::write_all(1, t.bytes()).is_ok() {
-        0
-    } else {
-        1
-    }
 }

@@ -97,6 +97,12 @@ fn nsexec_calls(log: &str, nsexec_path: &str) -> BTreeSet<String> {
 
 /// Runs `c` (an nsexec command line) under strace and returns the calls.
 fn traced(c: Command) -> (BTreeSet<String>, std::process::Output) {
+    traced_signalled(c, None)
+}
+
+/// As [`traced`]; with `sig`, sends it to nsexec (strace's child) once it
+/// has run for a while, as a user or a runtime would.
+fn traced_signalled(c: Command, sig: Option<i32>) -> (BTreeSet<String>, std::process::Output) {
     let log = std::env::temp_dir().join(format!("{}-{}.strace", marker("audit"), rand()));
     let program = c.get_program().to_owned();
     let args: Vec<_> = c.get_args().map(|a| a.to_owned()).collect();
@@ -115,7 +121,31 @@ fn traced(c: Command) -> (BTreeSet<String>, std::process::Output) {
             None => s.env_remove(k),
         };
     }
-    let o = run(s, Duration::from_secs(60));
+    s.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = s.spawn().expect("strace");
+    if let Some(sig) = sig {
+        let strace = child.id().to_string();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let target = loop {
+            let found = std::fs::read_dir("/proc").unwrap().find_map(|e| {
+                let pid = e.ok()?.file_name().into_string().ok()?;
+                let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+                let rest = stat.rsplit_once(')')?.1;
+                (stat.contains("(nsexec)") && rest.split_whitespace().nth(1) == Some(&strace))
+                    .then_some(pid)
+            });
+            if let Some(p) = found {
+                break p;
+            }
+            assert!(std::time::Instant::now() < deadline, "nsexec never started");
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        std::thread::sleep(Duration::from_millis(500));
+        unsafe { libc::kill(target.parse().unwrap(), sig) };
+    }
+    let o = wait_output(child, Duration::from_secs(60));
     let text = std::fs::read_to_string(&log).unwrap_or_default();
     let _ = std::fs::remove_file(&log);
     (nsexec_calls(&text, &nsexec().display().to_string()), o)
@@ -136,6 +166,21 @@ fn traced_bootstrap(
     log_pipe: bool,
     env: &[(&str, &str)],
 ) -> (BTreeSet<String>, String) {
+    traced_bootstrap_as(msg, payload, log_pipe, env, None)
+}
+
+/// As [`traced_bootstrap`], with nsexec run as `user` (strace -u lets its
+/// setuid helpers work).
+fn traced_bootstrap_as(
+    msg: &Bootstrap,
+    payload: &str,
+    log_pipe: bool,
+    env: &[(&str, &str)],
+    user: Option<&str>,
+) -> (BTreeSet<String>, String) {
+    let as_user = user
+        .map(|u| format!("\"-u\", \"{u}\", "))
+        .unwrap_or_default();
     let extra: String = env
         .iter()
         .map(|(k, v)| format!("env[{k:?}] = {v:?}\n"))
@@ -150,7 +195,8 @@ r, w = os.pipe()
 env = dict(os.environ, _LIBCONTAINER_INITPIPE=str(b.fileno()))
 if {log_pipe_py}:
     env["_LIBCONTAINER_LOGPIPE"] = str(w)
-{extra}p = subprocess.Popen(["strace", "-f", "-qq", "-s", "256", "-o", "{log}", "{nsexec}", "/bin/sh", "-c", "{payload}"], pass_fds=(b.fileno(), w), env=env)
+{extra}os.chmod("{log_dir}", 0o777)
+p = subprocess.Popen(["strace", {as_user}"-f", "-qq", "-s", "256", "-o", "{log}", "{nsexec}", "/bin/sh", "-c", "{payload}"], pass_fds=(b.fileno(), w), env=env)
 b.close(); os.close(w)
 a.sendall(bytes.fromhex("{hex}"))
 p.wait()
@@ -158,6 +204,7 @@ time.sleep(0.3)
 print("status", p.returncode)
 "#,
         log = log.display(),
+        log_dir = std::env::temp_dir().display(),
         nsexec = nsexec().display(),
         log_pipe_py = if log_pipe { "True" } else { "False" },
     );
@@ -173,23 +220,21 @@ print("status", p.returncode)
     )
 }
 
-#[test]
-fn every_call_is_in_the_table_and_every_entry_is_used() {
-    if skip_under_qemu("strace would trace qemu") {
-        return;
-    }
-    // The seccomp tests reap stray children; keep them off our Commands.
-    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let table = table();
-    let mut used: BTreeSet<String> = BTreeSet::new();
-    let mut check = |what: &str, calls: BTreeSet<String>| {
-        let outside: Vec<&String> = calls.difference(&table).collect();
-        assert!(
-            outside.is_empty(),
-            "{what}: calls outside the table: {outside:?}"
-        );
+/// `nsexec --syscalls=MODE`, as a set.
+fn mode_set(mode: &str) -> BTreeSet<String> {
+    let o = run(cmd([format!("--syscalls={mode}")]), Duration::from_secs(10));
+    assert!(o.status.success(), "--syscalls={mode}: {}", stderr(&o));
+    stdout(&o).lines().map(str::to_owned).collect()
+}
+
+const MODES: [&str; 5] = ["bootstrap", "create", "join", "init", "console"];
+
+/// Every scenario, traced, with the mode it exercises.
+fn traced_scenarios() -> Vec<(&'static str, &'static str, BTreeSet<String>)> {
+    let mut traced_all = Vec::new();
+    let mut record = |mode: &'static str, what: &'static str, calls: BTreeSet<String>| {
         assert!(!calls.is_empty(), "{what}: nothing traced");
-        used.extend(calls);
+        traced_all.push((mode, what, calls));
     };
     let all_ns = runc::CLONE_NEWUSER
         | runc::CLONE_NEWPID
@@ -209,7 +254,7 @@ fn every_call_is_in_the_table_and_every_entry_is_used() {
     };
     let (calls, out) = traced_bootstrap(&create, "true", true, &[]);
     assert!(out.contains("status 0"), "{out}");
-    check("bootstrap create", calls);
+    record("bootstrap", "bootstrap create", calls);
     let me = std::process::id();
     let join = Bootstrap {
         ns_paths: vec![
@@ -220,7 +265,7 @@ fn every_call_is_in_the_table_and_every_entry_is_used() {
     };
     let (calls, out) = traced_bootstrap(&join, "true", true, &[]);
     assert!(out.contains("status 0"), "{out}");
-    check("bootstrap join (sealed re-exec)", calls);
+    record("bootstrap", "bootstrap join (sealed re-exec)", calls);
     let bad = Bootstrap {
         ns_paths: vec![("net".into(), format!("/proc/{me}/ns/pid"))],
         clone_flags: runc::CLONE_NEWUTS,
@@ -228,7 +273,22 @@ fn every_call_is_in_the_table_and_every_entry_is_used() {
     };
     let (calls, out) = traced_bootstrap(&bad, "true", false, &[]);
     assert!(out.contains("status 1"), "{out}");
-    check("bootstrap failure", calls);
+    record("bootstrap", "bootstrap failure", calls);
+    // Rootless: the maps go through newuidmap/newgidmap.
+    let (uid, gid) = test_user();
+    let (su, sg) = (sub_start("/etc/subuid"), sub_start("/etc/subgid"));
+    let rootless = Bootstrap {
+        clone_flags: runc::CLONE_NEWUSER | runc::CLONE_NEWUTS,
+        uid_map: Some(format!("0 {uid} 1\n1 {su} 65536\n")),
+        gid_map: Some(format!("0 {gid} 1\n1 {sg} 65536\n")),
+        uidmap_path: Some("/usr/bin/newuidmap".into()),
+        gidmap_path: Some("/usr/bin/newgidmap".into()),
+        rootless_euid: true,
+        ..Default::default()
+    };
+    let (calls, out) = traced_bootstrap_as(&rootless, "true", true, &[], Some("nsexec-test"));
+    assert!(out.contains("status 0"), "{out}");
+    record("bootstrap", "bootstrap, rootless through newuidmap", calls);
     // runc 1.1: the handshake byte, and bind sources opened by stage 0.
     let v1_1 = Bootstrap {
         clone_flags: runc::CLONE_NEWUSER | runc::CLONE_NEWNS,
@@ -244,7 +304,7 @@ fn every_call_is_in_the_table_and_every_entry_is_used() {
     ];
     let (calls, out) = traced_bootstrap(&v1_1, "test -d /proc/self/fd/9/", true, &env);
     assert!(out.contains("status 0"), "{out}");
-    check("bootstrap, runc 1.1 with mount sources", calls);
+    record("bootstrap", "bootstrap, runc 1.1 with mount sources", calls);
     // Command line.
     let (calls, o) = traced(cmd([
         "-U",
@@ -268,7 +328,33 @@ fn every_call_is_in_the_table_and_every_entry_is_used() {
         "/bin/true",
     ]));
     assert!(o.status.success(), "{}", stderr(&o));
-    check("command line create", calls);
+    record("create", "command line create", calls);
+    let (calls, o) = traced(cmd([
+        "--map-users=0:100000:65536",
+        "--map-groups=0:100000:65536",
+        "-p",
+        "--",
+        "/bin/sh",
+        "-c",
+        "exit 0",
+    ]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    record("create", "command line range map through the helper", calls);
+    // With -p nsexec stays the parent and forwards what it receives.
+    let (calls, o) = traced_signalled(
+        cmd([
+            "-U",
+            "-r",
+            "-p",
+            "--",
+            "/bin/sh",
+            "-c",
+            "trap 'exit 3' TERM; sleep 5 & wait",
+        ]),
+        Some(libc::SIGTERM),
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    record("create", "command line forwarding SIGTERM", calls);
     let (calls, o) = traced(cmd([
         "--map-users=0:100000:65536",
         "--map-groups=0:100000:65536",
@@ -280,7 +366,21 @@ fn every_call_is_in_the_table_and_every_entry_is_used() {
         "trap 'exit 0' USR1; (sh -c 'exit 0' &); kill -USR1 1; sleep 5; exit 7",
     ]));
     assert!(o.status.success(), "{}", stderr(&o));
-    check("command line range map with helper, init", calls);
+    record(
+        "create,init",
+        "command line range map, init as PID 1",
+        calls,
+    );
+    // The init alone (a subreaper), forwarding a signal back to the program.
+    let (calls, o) = traced(cmd([
+        "--init",
+        "--",
+        "/bin/sh",
+        "-c",
+        "trap 'exit 0' USR1; kill -USR1 $PPID; sleep 5 & wait; exit 7",
+    ]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    record("init", "init forwarding", calls);
     let (calls, o) = traced(cmd([
         "--init-group",
         "--kill-child",
@@ -294,7 +394,7 @@ fn every_call_is_in_the_table_and_every_entry_is_used() {
         "exit 3",
     ]));
     assert!(o.status.success(), "{}", stderr(&o));
-    check("command line subreaper init", calls);
+    record("init", "command line subreaper init", calls);
     let m = marker("audit-target");
     let mut target = Command::new("unshare")
         .args(["-u", "-n", "/bin/sh", "-c", &format!("sleep 60; : {m}")])
@@ -306,7 +406,7 @@ fn every_call_is_in_the_table_and_every_entry_is_used() {
     let _ = target.kill();
     let _ = target.wait();
     assert!(o.status.success(), "{}", stderr(&o));
-    check("command line join", calls);
+    record("join", "command line join", calls);
     let dir = std::env::temp_dir().join(marker("auditconsole"));
     std::fs::create_dir_all(&dir).unwrap();
     let sock = dir.join("s");
@@ -325,18 +425,53 @@ fn every_call_is_in_the_table_and_every_entry_is_used() {
     let received = t.join().unwrap();
     assert_eq!(received.map(|((_, fds), _)| fds.len()), Some(1));
     assert!(o.status.success(), "{:?} {}", o.status, stderr(&o));
-    check("console socket", calls);
+    record("console", "console socket", calls);
     let (calls, o) = traced(cmd(["--bogus"]));
     assert_eq!(o.status.code(), Some(125));
-    check("bad command line", calls);
-    let (calls, o) = traced(cmd(["--seccomp-profile"]));
-    assert!(o.status.success());
-    check("profile", calls);
-    let unused: Vec<&String> = table.difference(&used).collect();
-    assert!(
-        unused.is_empty(),
-        "table entries no scenario made: {unused:?}"
-    );
+    for m in MODES {
+        record(m, "bad command line", calls.clone());
+    }
+    traced_all
+}
+
+#[test]
+fn every_mode_calls_exactly_its_set() {
+    if skip_under_qemu("strace would trace qemu") {
+        return;
+    }
+    // The seccomp tests reap stray children; keep them off our Commands.
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let table = table();
+    let scenarios = traced_scenarios();
+    let mut report = String::new();
+    for mode in MODES {
+        let set = mode_set(mode);
+        let mut used = BTreeSet::new();
+        for (m, what, calls) in &scenarios {
+            if !m.split(',').any(|x| x == mode) {
+                continue;
+            }
+            // A scenario of several modes may call what any of them needs.
+            let allowed: BTreeSet<String> = m.split(',').flat_map(mode_set).collect();
+            let outside: Vec<&String> = calls.difference(&allowed).collect();
+            if !outside.is_empty() {
+                report += &format!("{m}: {what} calls outside --syscalls={m}: {outside:?}\n");
+            }
+            if *m == mode {
+                used.extend(calls.iter().cloned());
+            }
+        }
+        let unused: Vec<&String> = set.difference(&used).collect();
+        if !unused.is_empty() {
+            report += &format!("{mode}: no scenario of the mode calls {unused:?}\n");
+        }
+        assert!(set.is_subset(&table), "{mode}: not in the table");
+    }
+    let all = mode_set("all");
+    assert_eq!(all, table, "--syscalls=all is the table");
+    let union: BTreeSet<String> = MODES.iter().flat_map(|m| mode_set(m)).collect();
+    assert_eq!(union, table, "every entry belongs to some mode");
+    assert!(report.is_empty(), "{report}");
 }
 
 #[test]

@@ -697,53 +697,6 @@ fn no_program_is_fatal_before_anything_else() {
 
 /// A throwaway unprivileged user with subordinate ranges, created once.
 /// Returns its uid, gid and the start of its subordinate uid and gid ranges.
-fn test_user() -> (u32, u32) {
-    let name = "nsexec-test";
-    if !std::process::Command::new("id")
-        .arg(name)
-        .output()
-        .unwrap()
-        .status
-        .success()
-    {
-        let st = std::process::Command::new("useradd")
-            .args(["-M", "-s", "/usr/sbin/nologin", name])
-            .status()
-            .unwrap();
-        assert!(st.success(), "useradd {name}");
-    }
-    let id = |flag: &str| -> u32 {
-        let o = std::process::Command::new("id")
-            .args([flag, name])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&o.stdout).trim().parse().unwrap()
-    };
-    for file in ["/etc/subuid", "/etc/subgid"] {
-        let text = std::fs::read_to_string(file).unwrap_or_default();
-        if !text.lines().any(|l| l.starts_with(&format!("{name}:"))) {
-            use std::io::Write;
-            let mut f = std::fs::OpenOptions::new()
-                .append(true)
-                .create(true)
-                .open(file)
-                .unwrap();
-            writeln!(f, "{name}:300000:65536").unwrap();
-        }
-    }
-    (id("-u"), id("-g"))
-}
-
-/// The start of `nsexec-test`'s range in /etc/subuid or /etc/subgid.
-fn sub_start(file: &str) -> u32 {
-    let text = std::fs::read_to_string(file).unwrap();
-    let line = text
-        .lines()
-        .find(|l| l.starts_with("nsexec-test:"))
-        .unwrap();
-    line.split(':').nth(1).unwrap().parse().unwrap()
-}
-
 #[test]
 fn rootless_single_mapping_denies_setgroups() {
     if skip_under_qemu("user namespaces") {

@@ -39,13 +39,20 @@ Set-up:
       --no-new-privs         set no_new_privs for the program
       --console-socket PATH  send a pty master to the unix socket at PATH
       --kill-child[=SIG]     signal the program when nsexec dies (SIGKILL)
+      --seccomp-bpf PATH|FD  load this classic-BPF filter for the program
+                             (needs --no-new-privs or CAP_SYS_ADMIN)
 Init:
       --init                 stay as the program's parent: reap and forward
       --init-group           forward signals to the program's process group
       --remap-exit CODE      exit 0 when the program exits CODE (repeatable)
       --pdeathsig SIG        signal nsexec itself when its parent dies
 Other:
-  -h, --help    -V, --version    --syscalls    --seccomp-profile
+  -h, --help    -V, --version
+      --syscalls[=MODES]           the syscall table, or what MODES need
+      --seccomp-profile[=MODES] [--merge FILE]
+                                   an OCI seccomp profile allowing them,
+                                   or FILE with them added
+  MODES: bootstrap, create, join, init, console or all, comma-separated
 ";
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -53,8 +60,10 @@ pub enum Action {
     Run,
     Help,
     Version,
-    Syscalls,
-    SeccompProfile,
+    /// `--syscalls[=MODES]`: the table entries these modes need.
+    Syscalls(u8),
+    /// `--seccomp-profile[=MODES]`, possibly with `--merge`.
+    SeccompProfile(u8),
 }
 
 /// How one id map is to be built.
@@ -101,6 +110,10 @@ pub struct Cli<'a> {
     pub init_group: bool,
     pub remap_exit: Vec<u8, 16>,
     pub pdeathsig: Option<u32>,
+    /// `--merge FILE`, with `--seccomp-profile`.
+    pub merge: Option<&'a [u8]>,
+    /// `--seccomp-bpf PATH|FD`: a classic-BPF filter for the program.
+    pub seccomp_bpf: Option<&'a [u8]>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -341,12 +354,22 @@ const OPTS: &[Opt] = &[
     Opt {
         long: "syscalls",
         short: 0,
-        takes: Takes::Nothing,
+        takes: Takes::Optional,
     },
     Opt {
         long: "seccomp-profile",
         short: 0,
-        takes: Takes::Nothing,
+        takes: Takes::Optional,
+    },
+    Opt {
+        long: "merge",
+        short: 0,
+        takes: Takes::Value,
+    },
+    Opt {
+        long: "seccomp-bpf",
+        short: 0,
+        takes: Takes::Value,
     },
 ];
 
@@ -388,6 +411,8 @@ pub fn parse<'a>(args: &[&'a [u8]]) -> Result<Cli<'a>, CliError<'a>> {
         init_group: false,
         remap_exit: Vec::new(),
         pdeathsig: None,
+        merge: None,
+        seccomp_bpf: None,
     };
     let mut types = 0u32;
     let mut options = 0usize;
@@ -456,11 +481,16 @@ pub fn parse<'a>(args: &[&'a [u8]]) -> Result<Cli<'a>, CliError<'a>> {
         }
     }
     if let Some((name, action)) = alone {
-        if options > 1 || cli.payload < args.len() {
+        // --merge goes with --seccomp-profile and counts as part of it.
+        let merging = cli.merge.is_some() && matches!(action, Action::SeccompProfile(_));
+        if options > 1 + usize::from(merging) || cli.payload < args.len() {
             return Err(CliError::Alone(name));
         }
         cli.action = action;
         return Ok(cli);
+    }
+    if cli.merge.is_some() {
+        return Err(CliError::Needs("--merge", "--seccomp-profile"));
     }
     if cli.payload >= args.len() {
         return Err(CliError::NoProgram);
@@ -592,11 +622,32 @@ fn apply<'a>(
         "pdeathsig" => cli.pdeathsig = Some(signal_number(v).ok_or_else(bad)?),
         "help" => *alone = Some(("--help", Action::Help)),
         "version" => *alone = Some(("--version", Action::Version)),
-        "syscalls" => *alone = Some(("--syscalls", Action::Syscalls)),
-        "seccomp-profile" => *alone = Some(("--seccomp-profile", Action::SeccompProfile)),
+        "syscalls" => *alone = Some(("--syscalls", Action::Syscalls(modes(value, bad)?))),
+        "seccomp-profile" => {
+            let modes = modes(value, bad)?;
+            *alone = Some(("--seccomp-profile", Action::SeccompProfile(modes)))
+        }
+        "merge" => {
+            if cli.merge.replace(v).is_some() {
+                return Err(CliError::Twice("--merge"));
+            }
+        }
+        "seccomp-bpf" => {
+            if v.is_empty() || cli.seccomp_bpf.replace(v).is_some() {
+                return Err(bad());
+            }
+        }
         _ => return Err(CliError::UnknownOption(name.as_bytes())),
     }
     Ok(())
+}
+
+/// `=MODE[,MODE...]`, or every mode when no value is given.
+fn modes<'a>(value: Option<&[u8]>, bad: impl FnOnce() -> CliError<'a>) -> Result<u8, CliError<'a>> {
+    match value {
+        None => Ok(crate::syscalls::mode::ALL),
+        Some(v) => crate::syscalls::mode::parse(v).ok_or_else(bad),
+    }
 }
 
 fn set_both(cli: &mut Cli<'_>, spec: IdMapSpec) {
@@ -824,10 +875,23 @@ mod tests {
 
     #[test]
     fn standalone_actions() {
-        assert_eq!(p(&["--syscalls"]).unwrap().action, Action::Syscalls);
+        assert_eq!(p(&["--syscalls"]).unwrap().action, Action::Syscalls(0x1f));
+        assert_eq!(
+            p(&["--syscalls=init,console"]).unwrap().action,
+            Action::Syscalls(8 | 16)
+        );
+        assert!(p(&["--syscalls=bogus"]).is_err());
+        assert_eq!(
+            p(&["--seccomp-profile=init", "--merge", "f.json"])
+                .unwrap()
+                .merge,
+            Some(&b"f.json"[..])
+        );
+        assert!(p(&["--merge", "f.json", "--", "true"]).is_err());
+        assert!(p(&["--seccomp-profile", "--merge", "a", "--merge", "b"]).is_err());
         assert_eq!(
             p(&["--seccomp-profile"]).unwrap().action,
-            Action::SeccompProfile
+            Action::SeccompProfile(0x1f)
         );
         assert_eq!(p(&["-h"]).unwrap().action, Action::Help);
         assert_eq!(p(&["-V"]).unwrap().action, Action::Version);

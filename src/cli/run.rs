@@ -40,8 +40,11 @@ pub fn run(p: &Process) -> i32 {
     match cli.action {
         Action::Help => print(cli::USAGE.as_bytes()),
         Action::Version => print(concat!("nsexec ", env!("CARGO_PKG_VERSION"), "\n").as_bytes()),
-        Action::Syscalls => crate::print_syscalls(),
-        Action::SeccompProfile => crate::seccomp::print_profile(),
+        Action::Syscalls(modes) => crate::seccomp::print_syscalls(modes),
+        Action::SeccompProfile(modes) => match cli.merge {
+            None => crate::seccomp::print_profile(modes),
+            Some(path) => crate::seccomp::print_merged(modes, path).unwrap_or_else(log::report),
+        },
         Action::Run => match execute(p, &cli) {
             Ok(code) => code,
             Err(f) => log::report(f),
@@ -99,6 +102,11 @@ fn execute(p: &Process, cli: &Cli<'_>) -> Result<i32, Fail> {
     if cli.target.is_some() || !cli.joins.is_empty() {
         crate::hardening::reexec_for_join(p)?;
     }
+    // Read where the caller stands, before any namespace is entered.
+    let filter = match cli.seccomp_bpf {
+        Some(source) => Some(crate::seccomp::read_filter(source)?),
+        None => None,
+    };
     let st = storage();
     let uid = sys::getuid();
     let gid = sys::getgid();
@@ -150,6 +158,7 @@ fn execute(p: &Process, cli: &Cli<'_>) -> Result<i32, Fail> {
         cli,
         console: console.as_ref().map(|c| c.raw()),
         old_mask: 0,
+        filter,
     };
     if !needs_child {
         return Err(payload.exec());
@@ -443,6 +452,8 @@ struct Payload<'p, 'c> {
     cli: &'c Cli<'c>,
     console: Option<sys::RawFd>,
     old_mask: SigSet,
+    /// Length of the `--seccomp-bpf` filter to load just before the exec.
+    filter: Option<usize>,
 }
 
 impl Payload<'_, '_> {
@@ -455,6 +466,11 @@ impl Payload<'_, '_> {
         if self.cli.no_new_privs {
             if let Err(e) = sys::prctl(linux_raw_sys::prctl::PR_SET_NO_NEW_PRIVS, 1) {
                 return Fail::new("prctl(PR_SET_NO_NEW_PRIVS)").errno(e);
+            }
+        }
+        if let Some(len) = self.filter {
+            if let Err(f) = crate::seccomp::load_filter(len) {
+                return f;
             }
         }
         let start = self.argv_start();

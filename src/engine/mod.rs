@@ -8,4 +8,5 @@ pub mod hardening;
 pub mod init;
 pub mod log;
 pub mod namespaces;
+pub mod profile;
 pub mod seccomp;

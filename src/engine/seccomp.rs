@@ -1,31 +1,211 @@
-//! `nsexec --seccomp-profile`: an OCI runtime-spec seccomp profile that
-//! allows exactly the syscall table, for the architecture nsexec runs on.
+//! Seccomp, both ways: what nsexec itself needs (`--syscalls[=MODES]`, an
+//! OCI profile allowing it, or another profile with it merged in), and a
+//! compiled filter nsexec loads for the program (`--seccomp-bpf`).
+#![allow(unsafe_code)]
 
-use crate::fmt::{Out, Text};
-use crate::sys;
-use crate::syscalls::NAMES;
+use crate::errno::Errno;
+use crate::fmt::{Out, Text, parse_dec};
+use crate::log::{Fail, failed};
+use crate::profile::{self, ProfileError};
+use crate::sys::{self, RawFd};
+use crate::syscalls::names_in;
+use heapless::Vec;
 
-pub fn print_profile() -> i32 {
-    let mut t: Text<4096> = Text::new();
-    t.str("{\n  \"defaultAction\": \"SCMP_ACT_ERRNO\",\n  \"defaultErrnoRet\": 1,\n  \"architectures\": [\"");
-    t.str(crate::arch::SECCOMP_ARCH.0);
-    t.str("\"],\n  \"syscalls\": [\n    {\n      \"names\": [");
-    for (i, name) in NAMES.iter().enumerate() {
-        t.str(if i == 0 {
-            "\n        \""
-        } else {
-            ",\n        \""
-        });
+/// `nsexec --syscalls[=MODES]`: one name a line.
+pub fn print_syscalls(modes: u8) -> i32 {
+    let mut t: Text<2048> = Text::new();
+    for name in names_in(modes) {
         t.str(name);
-        t.str("\"");
+        t.put(b"\n");
     }
-    t.str("\n      ],\n      \"action\": \"SCMP_ACT_ALLOW\"\n    }\n  ]\n}\n");
-    if t.overflowed() {
-        return 1;
-    }
-    if sys::write_all(1, t.bytes()).is_ok() {
+    write_out(&t)
+}
+
+fn write_out<const N: usize>(t: &Text<N>) -> i32 {
+    if !t.overflowed() && sys::write_all(1, t.bytes()).is_ok() {
         0
     } else {
         1
     }
+}
+
+/// `"a", "b"` of the names in `modes` whose bit in `pick` is set (bit i is
+/// the i-th name of the mode set).
+fn names_json(t: &mut impl Out, modes: u8, pick: u64, indent: &str) {
+    let mut first = true;
+    for (i, name) in names_in(modes).enumerate() {
+        if pick & (1u64 << i) == 0 {
+            continue;
+        }
+        t.str(if first { "" } else { "," });
+        t.str(indent);
+        t.str("\"");
+        t.str(name);
+        t.str("\"");
+        first = false;
+    }
+}
+
+/// `nsexec --seccomp-profile[=MODES]`: an OCI profile allowing exactly the
+/// calls those modes need, on this architecture.
+pub fn print_profile(modes: u8) -> i32 {
+    let mut t: Text<4096> = Text::new();
+    t.str("{\n  \"defaultAction\": \"SCMP_ACT_ERRNO\",\n  \"defaultErrnoRet\": 1,\n  \"architectures\": [\"");
+    t.str(crate::arch::SECCOMP_ARCH.0);
+    t.str("\"],\n  \"syscalls\": [\n    {\n      \"names\": [");
+    names_json(&mut t, modes, u64::MAX, "\n        ");
+    t.str("\n      ],\n      \"action\": \"SCMP_ACT_ALLOW\"\n    }\n  ]\n}\n");
+    write_out(&t)
+}
+
+/// The profile read for `--merge`.
+static mut PROFILE: [u8; profile::MAX_PROFILE] = [0; profile::MAX_PROFILE];
+
+fn profile_buffer() -> &'static mut [u8; profile::MAX_PROFILE] {
+    // SAFETY: used once, by the single thread printing the merged profile.
+    let p = &raw mut PROFILE;
+    unsafe { &mut *p }
+}
+
+/// Reads all of `fd` into `buf`; `None` when it does not fit.
+fn read_all(fd: RawFd, buf: &mut [u8]) -> Result<Option<usize>, Errno> {
+    let mut n = 0;
+    loop {
+        let Some(rest) = buf.get_mut(n..).filter(|r| !r.is_empty()) else {
+            // Full: one more byte means too large.
+            let mut probe = [0u8; 1];
+            return match sys::read(fd, &mut probe) {
+                Ok(0) => Ok(Some(n)),
+                Ok(_) => Ok(None),
+                Err(e) => Err(e),
+            };
+        };
+        match sys::read(fd, rest) {
+            Ok(0) => return Ok(Some(n)),
+            Ok(k) => n += k,
+            Err(Errno::EINTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// `nsexec --seccomp-profile[=MODES] --merge FILE`: FILE (`-` for standard
+/// input) with one more rule allowing what MODES need and FILE does not
+/// already allow unconditionally. Nothing is printed unless FILE is read
+/// and understood whole.
+pub fn print_merged(modes: u8, path: &[u8]) -> Result<i32, Fail> {
+    let buf = profile_buffer();
+    let file = if path == b"-" {
+        None
+    } else {
+        Some(sys::open(path, linux_raw_sys::general::O_RDONLY).map_err(failed("open", path))?)
+    };
+    let fd = file.as_ref().map_or(0, |f| f.raw());
+    let len = read_all(fd, buf)
+        .map_err(failed("read of", path))?
+        .ok_or_else(|| {
+            let mut f = Fail::new("seccomp profile").on(path);
+            f.text().str(" is larger than ");
+            f.text().dec(profile::MAX_PROFILE as u64);
+            f.text().str(" bytes");
+            f
+        })?;
+    let text = buf.get(..len).unwrap_or(&[]);
+    let mut ours: Vec<&str, 64> = Vec::new();
+    for name in names_in(modes) {
+        ours.push(name)
+            .map_err(|_| Fail::new("more than 64 names to merge"))?;
+    }
+    let plan = profile::plan(text, &ours).map_err(|e: ProfileError| {
+        let mut f = Fail::new("seccomp profile").on(path);
+        f.text().str(": ");
+        e.describe(f.text(), &ours, text);
+        f
+    })?;
+    let (head, tail) = text.split_at(plan.insert_at.min(text.len()));
+    let mut rule: Text<4096> = Text::new();
+    if plan.add != 0 {
+        rule.str(if plan.comma { "," } else { "" });
+        if !plan.has_syscalls {
+            rule.str("\n  \"syscalls\": [");
+        }
+        rule.str("\n    {\n      \"names\": [");
+        names_json(&mut rule, modes, plan.add, "\n        ");
+        rule.str("\n      ],\n      \"action\": \"SCMP_ACT_ALLOW\"\n    }");
+        rule.str(if plan.has_syscalls { "\n  " } else { "\n  ]\n" });
+    }
+    if rule.overflowed() {
+        return Err(Fail::new("merged rule too long"));
+    }
+    let out = sys::write_all(1, head)
+        .and_then(|()| sys::write_all(1, rule.bytes()))
+        .and_then(|()| sys::write_all(1, tail));
+    Ok(if out.is_ok() { 0 } else { 1 })
+}
+
+/// Most instructions the kernel takes in one filter (`BPF_MAXINSNS`).
+const MAX_INSNS: usize = 4096;
+/// `struct sock_filter`: code u16, jt u8, jf u8, k u32.
+const INSN_SIZE: usize = 8;
+
+/// The filter read for `--seccomp-bpf`, loaded just before the exec.
+static mut FILTER: [u8; MAX_INSNS * INSN_SIZE] = [0; MAX_INSNS * INSN_SIZE];
+
+/// Reads a compiled classic-BPF filter (`struct sock_filter` array) from a
+/// path, or from a descriptor given as a number. Returns its length.
+pub fn read_filter(source: &[u8]) -> Result<usize, Fail> {
+    // SAFETY: filled here once, before any clone, by the single thread;
+    // read back only by `load_filter` after this returned.
+    let ptr = &raw mut FILTER;
+    let buf = unsafe { &mut *ptr };
+    let opened;
+    let fd = match parse_dec(source, i32::MAX as u64) {
+        Some(n) => n as RawFd,
+        None => {
+            opened = sys::open(source, linux_raw_sys::general::O_RDONLY)
+                .map_err(failed("open of the seccomp filter", source))?;
+            opened.raw()
+        }
+    };
+    let len = read_all(fd, buf)
+        .map_err(failed("read of the seccomp filter", source))?
+        .ok_or_else(|| Fail::new("seccomp filter longer than 4096 instructions:").on(source))?;
+    if len == 0 || len % INSN_SIZE != 0 {
+        let mut f = Fail::new("seccomp filter").on(source);
+        f.text().str(" is ");
+        f.text().dec(len as u64);
+        f.text()
+            .str(" bytes, not a whole number of 8-byte instructions");
+        return Err(f);
+    }
+    Ok(len)
+}
+
+/// Loads the filter [`read_filter`] read, for this process and what it
+/// executes. The kernel wants no_new_privs or CAP_SYS_ADMIN.
+pub fn load_filter(len: usize) -> Result<(), Fail> {
+    #[repr(C)]
+    struct SockFprog {
+        len: u16,
+        filter: *const u8,
+    }
+    const SECCOMP_MODE_FILTER: usize = 2;
+    let prog = SockFprog {
+        len: (len / INSN_SIZE) as u16,
+        filter: (&raw const FILTER).cast(),
+    };
+    // SAFETY: prog points at `len` bytes of FILTER, filled by read_filter,
+    // for the duration of the call; the kernel copies the filter.
+    unsafe {
+        sys::prctl3(
+            linux_raw_sys::prctl::PR_SET_SECCOMP,
+            SECCOMP_MODE_FILTER,
+            &raw const prog as usize,
+        )
+    }
+    .map(drop)
+    .map_err(failed(
+        "prctl(PR_SET_SECCOMP) of the --seccomp-bpf filter",
+        b"",
+    ))
 }

@@ -12,8 +12,46 @@ use crate::arch;
 use crate::errno::Errno;
 use linux_raw_sys::general as nr;
 
+/// The modes nsexec runs in, as bits: every table entry names the modes
+/// that need it, and `--syscalls=MODE` / `--seccomp-profile=MODE` print
+/// exactly those entries. The strace audit holds each set to its mode's
+/// scenarios both ways.
+pub mod mode {
+    /// runc's contract: stages 0, 1 and 2.
+    pub const BOOTSTRAP: u8 = 1 << 0;
+    /// The command line creating namespaces (and mapping, mounting /proc...).
+    pub const CREATE: u8 = 1 << 1;
+    /// The command line joining namespaces (`-t`, `--join`).
+    pub const JOIN: u8 = 1 << 2;
+    /// `--init`: staying as the program's parent, reaping and forwarding.
+    pub const INIT: u8 = 1 << 3;
+    /// `--console-socket`.
+    pub const CONSOLE: u8 = 1 << 4;
+    pub const ALL: u8 = BOOTSTRAP | CREATE | JOIN | INIT | CONSOLE;
+
+    /// The names `--syscalls=` and `--seccomp-profile=` take.
+    pub const NAMES: [(&str, u8); 6] = [
+        ("bootstrap", BOOTSTRAP),
+        ("create", CREATE),
+        ("join", JOIN),
+        ("init", INIT),
+        ("console", CONSOLE),
+        ("all", ALL),
+    ];
+
+    /// `MODE[,MODE...]` as a bit set; `None` for an unknown name.
+    pub fn parse(list: &[u8]) -> Option<u8> {
+        list.split(|&c| c == b',').try_fold(0, |acc, name| {
+            NAMES
+                .iter()
+                .find(|(n, _)| n.as_bytes() == name)
+                .map(|(_, bit)| acc | bit)
+        })
+    }
+}
+
 macro_rules! syscall_table {
-    ($($name:ident = $number:ident,)*) => {
+    ($($name:ident = $number:ident => $modes:expr,)*) => {
         /// A system call listed in the table.
         #[derive(Clone, Copy, PartialEq, Eq, Debug)]
         pub struct Sysno(usize);
@@ -26,6 +64,12 @@ macro_rules! syscall_table {
         /// Every call in the table, by its kernel name, in table order.
         pub const NAMES: &[&str] = &[$(stringify!($name),)*];
 
+        /// The modes (bits of [`mode`]) each entry of [`NAMES`] is needed in.
+        pub const MODES: &[u8] = {
+            use mode::*;
+            &[$($modes,)*]
+        };
+
         /// The table with this architecture's numbers, for the selftest
         /// build to print (tests hold them against the kernel's headers).
         #[cfg(feature = "selftest")]
@@ -34,43 +78,43 @@ macro_rules! syscall_table {
 }
 
 syscall_table! {
-    read = __NR_read,
-    write = __NR_write,
-    openat = __NR_openat,
-    close = __NR_close,
-    fcntl = __NR_fcntl,
-    dup3 = __NR_dup3,
-    ioctl = __NR_ioctl,
-    execve = __NR_execve,
-    execveat = __NR_execveat,
-    exit_group = __NR_exit_group,
-    clone = __NR_clone,
-    wait4 = __NR_wait4,
-    kill = __NR_kill,
-    getpid = __NR_getpid,
-    getppid = __NR_getppid,
-    getuid = __NR_getuid,
-    getgid = __NR_getgid,
-    prctl = __NR_prctl,
-    setns = __NR_setns,
-    unshare = __NR_unshare,
-    setresuid = __NR_setresuid,
-    setresgid = __NR_setresgid,
-    setgroups = __NR_setgroups,
-    setsid = __NR_setsid,
-    setpgid = __NR_setpgid,
-    socketpair = __NR_socketpair,
-    socket = __NR_socket,
-    connect = __NR_connect,
-    sendmsg = __NR_sendmsg,
-    recvmsg = __NR_recvmsg,
-    rt_sigprocmask = __NR_rt_sigprocmask,
-    rt_sigtimedwait = __NR_rt_sigtimedwait,
-    memfd_create = __NR_memfd_create,
-    sendfile = __NR_sendfile,
-    mount = __NR_mount,
-    sethostname = __NR_sethostname,
-    readlinkat = __NR_readlinkat,
+    read = __NR_read => BOOTSTRAP | CREATE,
+    write = __NR_write => ALL,
+    openat = __NR_openat => BOOTSTRAP | CREATE | JOIN | CONSOLE,
+    close = __NR_close => BOOTSTRAP | CREATE | JOIN | CONSOLE,
+    fcntl = __NR_fcntl => BOOTSTRAP | JOIN,
+    dup3 = __NR_dup3 => BOOTSTRAP | CONSOLE,
+    ioctl = __NR_ioctl => BOOTSTRAP | JOIN | CONSOLE,
+    execve = __NR_execve => ALL,
+    execveat = __NR_execveat => BOOTSTRAP | JOIN,
+    exit_group = __NR_exit_group => ALL,
+    clone = __NR_clone => BOOTSTRAP | CREATE | INIT | CONSOLE,
+    wait4 = __NR_wait4 => BOOTSTRAP | CREATE | INIT | CONSOLE,
+    kill = __NR_kill => BOOTSTRAP | CREATE | INIT,
+    getpid = __NR_getpid => BOOTSTRAP | CREATE | INIT | CONSOLE,
+    getppid = __NR_getppid => BOOTSTRAP | INIT,
+    getuid = __NR_getuid => CREATE | JOIN | INIT | CONSOLE,
+    getgid = __NR_getgid => CREATE | JOIN | INIT | CONSOLE,
+    prctl = __NR_prctl => BOOTSTRAP | CREATE | JOIN | INIT,
+    setns = __NR_setns => BOOTSTRAP | CREATE | JOIN,
+    unshare = __NR_unshare => BOOTSTRAP | CREATE,
+    setresuid = __NR_setresuid => BOOTSTRAP | CREATE,
+    setresgid = __NR_setresgid => BOOTSTRAP | CREATE,
+    setgroups = __NR_setgroups => BOOTSTRAP | CREATE,
+    setsid = __NR_setsid => BOOTSTRAP | CONSOLE,
+    setpgid = __NR_setpgid => INIT,
+    socketpair = __NR_socketpair => BOOTSTRAP | CREATE,
+    socket = __NR_socket => CONSOLE,
+    connect = __NR_connect => CONSOLE,
+    sendmsg = __NR_sendmsg => BOOTSTRAP | CONSOLE,
+    recvmsg = __NR_recvmsg => BOOTSTRAP,
+    rt_sigprocmask = __NR_rt_sigprocmask => CREATE | INIT | CONSOLE,
+    rt_sigtimedwait = __NR_rt_sigtimedwait => CREATE | INIT | CONSOLE,
+    memfd_create = __NR_memfd_create => BOOTSTRAP | JOIN,
+    sendfile = __NR_sendfile => BOOTSTRAP | JOIN,
+    mount = __NR_mount => CREATE,
+    sethostname = __NR_sethostname => CREATE,
+    readlinkat = __NR_readlinkat => JOIN,
 }
 
 /// Calls only the selftest variant makes (the VM runner's console-socket
@@ -81,6 +125,15 @@ impl Sysno {
     pub const bind: Sysno = Sysno(nr::__NR_bind as usize);
     pub const listen: Sysno = Sysno(nr::__NR_listen as usize);
     pub const accept4: Sysno = Sysno(nr::__NR_accept4 as usize);
+}
+
+/// The names of the entries any of `modes` needs, in table order.
+pub fn names_in(modes: u8) -> impl Iterator<Item = &'static str> {
+    NAMES
+        .iter()
+        .zip(MODES)
+        .filter(move |(_, m)| **m & modes != 0)
+        .map(|(n, _)| *n)
 }
 
 /// Decodes the kernel's convention (-4095..-1 is -errno) into a `Result`.

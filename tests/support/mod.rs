@@ -242,3 +242,51 @@ pub fn recv_fds(stream: &std::os::unix::net::UnixStream) -> (Vec<u8>, Vec<OwnedF
     }
     (data[..n as usize].to_vec(), fds)
 }
+
+/// `nsexec-test`, a user with a subordinate range (created once), as (uid, gid).
+pub fn test_user() -> (u32, u32) {
+    let name = "nsexec-test";
+    if !std::process::Command::new("id")
+        .arg(name)
+        .output()
+        .unwrap()
+        .status
+        .success()
+    {
+        let st = std::process::Command::new("useradd")
+            .args(["-M", "-s", "/usr/sbin/nologin", name])
+            .status()
+            .unwrap();
+        assert!(st.success(), "useradd {name}");
+    }
+    let id = |flag: &str| -> u32 {
+        let o = std::process::Command::new("id")
+            .args([flag, name])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout).trim().parse().unwrap()
+    };
+    for file in ["/etc/subuid", "/etc/subgid"] {
+        let text = std::fs::read_to_string(file).unwrap_or_default();
+        if !text.lines().any(|l| l.starts_with(&format!("{name}:"))) {
+            use std::io::Write;
+            let mut f = std::fs::OpenOptions::new()
+                .append(true)
+                .create(true)
+                .open(file)
+                .unwrap();
+            writeln!(f, "{name}:300000:65536").unwrap();
+        }
+    }
+    (id("-u"), id("-g"))
+}
+
+/// The start of `nsexec-test`'s range in /etc/subuid or /etc/subgid.
+pub fn sub_start(file: &str) -> u32 {
+    let text = std::fs::read_to_string(file).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("nsexec-test:"))
+        .unwrap();
+    line.split(':').nth(1).unwrap().parse().unwrap()
+}

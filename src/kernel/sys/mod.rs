@@ -178,6 +178,16 @@ pub fn prctl(option: u32, arg: usize) -> Result<usize, Errno> {
     unsafe { sc5(Sysno::prctl, option as usize, arg, 0, 0, 0) }
 }
 
+/// `prctl(option, a, b)`.
+///
+/// # Safety
+/// Where `option` reads memory through `a` or `b`, it must be valid for
+/// what the kernel reads.
+pub unsafe fn prctl3(option: u32, a: usize, b: usize) -> Result<usize, Errno> {
+    // SAFETY: forwarded to the caller.
+    unsafe { sc5(Sysno::prctl, option as usize, a, b, 0, 0) }
+}
+
 pub fn set_name(name: &'static [u8]) -> Result<(), Errno> {
     // The kernel keeps 15 bytes and wants them NUL-terminated.
     debug_assert!(name.last() == Some(&0));
