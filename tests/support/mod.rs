@@ -206,6 +206,7 @@ pub fn target_u16(v: u16) -> [u8; 2] {
         v.to_le_bytes()
     }
 }
+pub mod bundle;
 pub mod rootfs;
 pub mod runc;
 
