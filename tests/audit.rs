@@ -231,6 +231,15 @@ const MODES: [&str; 5] = ["bootstrap", "create", "join", "init", "console"];
 
 /// Every scenario, traced, with the mode it exercises.
 fn traced_scenarios() -> Vec<(&'static str, &'static str, BTreeSet<String>)> {
+    // --seccomp-bpf works in every command-line mode: an allow-all filter
+    // (one `ret SECCOMP_RET_ALLOW`) shows what loading it costs there.
+    let allow_all = std::env::temp_dir().join(format!("{}.bpf", marker("allowall")));
+    let ret_allow = (libc::BPF_RET | libc::BPF_K) as u16;
+    let mut insn = ret_allow.to_ne_bytes().to_vec();
+    insn.extend([0, 0]);
+    insn.extend(libc::SECCOMP_RET_ALLOW.to_ne_bytes());
+    std::fs::write(&allow_all, insn).unwrap();
+    let bpf = allow_all.to_str().unwrap().to_owned();
     let mut traced_all = Vec::new();
     let mut record = |mode: &'static str, what: &'static str, calls: BTreeSet<String>| {
         assert!(!calls.is_empty(), "{what}: nothing traced");
@@ -374,6 +383,9 @@ fn traced_scenarios() -> Vec<(&'static str, &'static str, BTreeSet<String>)> {
     // The init alone (a subreaper), forwarding a signal back to the program.
     let (calls, o) = traced(cmd([
         "--init",
+        "--no-new-privs",
+        "--seccomp-bpf",
+        &bpf,
         "--",
         "/bin/sh",
         "-c",
@@ -402,7 +414,15 @@ fn traced_scenarios() -> Vec<(&'static str, &'static str, BTreeSet<String>)> {
         .unwrap();
     std::thread::sleep(Duration::from_millis(200));
     let pid = pids_matching(&m).into_iter().max().unwrap();
-    let (calls, o) = traced(cmd(["-t", &pid.to_string(), "--", "/bin/true"]));
+    let (calls, o) = traced(cmd([
+        "-t",
+        &pid.to_string(),
+        "--no-new-privs",
+        "--seccomp-bpf",
+        &bpf,
+        "--",
+        "/bin/true",
+    ]));
     let _ = target.kill();
     let _ = target.wait();
     assert!(o.status.success(), "{}", stderr(&o));
@@ -419,6 +439,9 @@ fn traced_scenarios() -> Vec<(&'static str, &'static str, BTreeSet<String>)> {
     let (calls, o) = traced(cmd([
         "--console-socket",
         sock.to_str().unwrap(),
+        "--no-new-privs",
+        "--seccomp-bpf",
+        &bpf,
         "--",
         "/bin/true",
     ]));

@@ -78,10 +78,10 @@ macro_rules! syscall_table {
 }
 
 syscall_table! {
-    read = __NR_read => BOOTSTRAP | CREATE,
+    read = __NR_read => ALL,
     write = __NR_write => ALL,
-    openat = __NR_openat => BOOTSTRAP | CREATE | JOIN | CONSOLE,
-    close = __NR_close => BOOTSTRAP | CREATE | JOIN | CONSOLE,
+    openat = __NR_openat => ALL,
+    close = __NR_close => ALL,
     fcntl = __NR_fcntl => BOOTSTRAP | JOIN,
     dup3 = __NR_dup3 => BOOTSTRAP | CONSOLE,
     ioctl = __NR_ioctl => BOOTSTRAP | JOIN | CONSOLE,
@@ -95,7 +95,7 @@ syscall_table! {
     getppid = __NR_getppid => BOOTSTRAP | INIT,
     getuid = __NR_getuid => CREATE | JOIN | INIT | CONSOLE,
     getgid = __NR_getgid => CREATE | JOIN | INIT | CONSOLE,
-    prctl = __NR_prctl => BOOTSTRAP | CREATE | JOIN | INIT,
+    prctl = __NR_prctl => ALL,
     setns = __NR_setns => BOOTSTRAP | CREATE | JOIN,
     unshare = __NR_unshare => BOOTSTRAP | CREATE,
     setresuid = __NR_setresuid => BOOTSTRAP | CREATE,
