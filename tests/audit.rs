@@ -227,7 +227,7 @@ fn mode_set(mode: &str) -> BTreeSet<String> {
     stdout(&o).lines().map(str::to_owned).collect()
 }
 
-const MODES: [&str; 5] = ["bootstrap", "create", "join", "init", "console"];
+const MODES: [&str; 6] = ["bootstrap", "create", "join", "init", "console", "detach"];
 
 /// Every scenario, traced, with the mode it exercises.
 fn traced_scenarios() -> Vec<(&'static str, &'static str, BTreeSet<String>)> {
@@ -449,6 +449,31 @@ fn traced_scenarios() -> Vec<(&'static str, &'static str, BTreeSet<String>)> {
     assert_eq!(received.map(|((_, fds), _)| fds.len()), Some(1));
     assert!(o.status.success(), "{:?} {}", o.status, stderr(&o));
     record("console", "console socket", calls);
+    // Detached: the program left running, its pid in a file; and a
+    // program that cannot be executed, which leaves no pid file behind.
+    let pid_file = std::env::temp_dir().join(marker("audit-pidfile"));
+    let (calls, o) = traced(cmd([
+        "-d",
+        "--pid-file",
+        pid_file.to_str().unwrap(),
+        "--",
+        "/bin/sleep",
+        "0.2",
+    ]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(pid_file.exists());
+    let _ = std::fs::remove_file(&pid_file);
+    record("detach", "detach with a pid file", calls);
+    let (calls, o) = traced(cmd([
+        "-d",
+        "--pid-file",
+        pid_file.to_str().unwrap(),
+        "--",
+        "/nonexistent/program",
+    ]));
+    assert_eq!(o.status.code(), Some(127), "{}", stderr(&o));
+    assert!(!pid_file.exists());
+    record("detach", "detach of a missing program", calls);
     let (calls, o) = traced(cmd(["--bogus"]));
     assert_eq!(o.status.code(), Some(125));
     for m in MODES {

@@ -39,6 +39,8 @@ Set-up:
       --no-new-privs         set no_new_privs for the program
       --console-socket PATH  send a pty master to the unix socket at PATH
       --kill-child[=SIG]     signal the program when nsexec dies (SIGKILL)
+  -d, --detach               exit once the program runs; it keeps running
+      --pid-file PATH        write the pid of the program (or its init)
       --seccomp-bpf PATH|FD  load this classic-BPF filter for the program
                              (needs --no-new-privs or CAP_SYS_ADMIN)
 Init:
@@ -52,7 +54,8 @@ Other:
       --seccomp-profile[=MODES] [--merge FILE]
                                    an OCI seccomp profile allowing them,
                                    or FILE with them added
-  MODES: bootstrap, create, join, init, console or all, comma-separated
+  MODES: bootstrap, create, join, init, console, detach or all,
+         comma-separated
 ";
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -114,6 +117,10 @@ pub struct Cli<'a> {
     pub merge: Option<&'a [u8]>,
     /// `--seccomp-bpf PATH|FD`: a classic-BPF filter for the program.
     pub seccomp_bpf: Option<&'a [u8]>,
+    /// `-d`, `--detach`: exit once the program runs, leaving it running.
+    pub detach: bool,
+    /// `--pid-file PATH`: the pid nsexec leaves running (or waits for).
+    pub pid_file: Option<&'a [u8]>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -123,6 +130,8 @@ pub enum CliError<'a> {
     BadValue(&'a str, &'a [u8]),
     UnexpectedValue(&'a str),
     Needs(&'a str, &'a str),
+    /// Two options that contradict each other.
+    Excludes(&'a str, &'a str),
     TooMany(&'a str),
     NoProgram,
     Alone(&'a str),
@@ -160,6 +169,13 @@ impl CliError<'_> {
                 o.str("' needs '");
                 o.str(other);
                 o.str("'");
+            }
+            CliError::Excludes(a, b) => {
+                o.str("options '");
+                o.str(a);
+                o.str("' and '");
+                o.str(b);
+                o.str("' contradict each other");
             }
             CliError::TooMany(opt) => {
                 o.str("too many '");
@@ -362,6 +378,16 @@ const OPTS: &[Opt] = &[
         takes: Takes::Optional,
     },
     Opt {
+        long: "detach",
+        short: b'd',
+        takes: Takes::Nothing,
+    },
+    Opt {
+        long: "pid-file",
+        short: 0,
+        takes: Takes::Value,
+    },
+    Opt {
         long: "merge",
         short: 0,
         takes: Takes::Value,
@@ -413,6 +439,8 @@ pub fn parse<'a>(args: &[&'a [u8]]) -> Result<Cli<'a>, CliError<'a>> {
         pdeathsig: None,
         merge: None,
         seccomp_bpf: None,
+        detach: false,
+        pid_file: None,
     };
     let mut types = 0u32;
     let mut options = 0usize;
@@ -533,6 +561,15 @@ pub fn parse<'a>(args: &[&'a [u8]]) -> Result<Cli<'a>, CliError<'a>> {
     if cli.init_group {
         cli.init = true;
     }
+    if cli.detach {
+        if cli.kill_child.is_some() {
+            return Err(CliError::Excludes("--detach", "--kill-child"));
+        }
+        // A subreaper init is nsexec itself, which --detach ends.
+        if cli.init && cli.create & g::CLONE_NEWPID == 0 {
+            return Err(CliError::Needs("--detach --init", "--pid"));
+        }
+    }
     Ok(cli)
 }
 
@@ -626,6 +663,12 @@ fn apply<'a>(
         "seccomp-profile" => {
             let modes = modes(value, bad)?;
             *alone = Some(("--seccomp-profile", Action::SeccompProfile(modes)))
+        }
+        "detach" => cli.detach = true,
+        "pid-file" => {
+            if v.is_empty() || v.ends_with(b"/") || cli.pid_file.replace(v).is_some() {
+                return Err(bad());
+            }
         }
         "merge" => {
             if cli.merge.replace(v).is_some() {

@@ -12,6 +12,7 @@ use crate::fmt::{Out, Text};
 use crate::init::{self, Supervise};
 use crate::log::{self, Fail, failed};
 use crate::namespaces::{self, Mapper};
+use crate::pidfile::PidFile;
 use crate::rt::Process;
 use crate::sync;
 use crate::sys::{self, ExitStatus, OwnedFd, Pid, SigSet};
@@ -107,6 +108,10 @@ fn execute(p: &Process, cli: &Cli<'_>) -> Result<i32, Fail> {
         Some(source) => Some(crate::seccomp::read_filter(source)?),
         None => None,
     };
+    let pid_file = match cli.pid_file {
+        Some(path) => Some(PidFile::create(path)?),
+        None => None,
+    };
     let st = storage();
     let uid = sys::getuid();
     let gid = sys::getgid();
@@ -152,15 +157,28 @@ fn execute(p: &Process, cli: &Cli<'_>) -> Result<i32, Fail> {
     };
     let in_new_pidns =
         cfg.clone_flags & g::CLONE_NEWPID != 0 || cfg.joined_flags() & g::CLONE_NEWPID != 0;
-    let needs_child = in_new_pidns || cli.init || cli.kill_child.is_some() || console.is_some();
+    let needs_child =
+        in_new_pidns || cli.init || cli.kill_child.is_some() || console.is_some() || cli.detach;
+    // With --detach the child reports on this socket whether the program
+    // could be executed; its end closes on a successful exec.
+    let exec_watch = if cli.detach {
+        Some(sys::socketpair().map_err(failed("socketpair for --detach", b""))?)
+    } else {
+        None
+    };
     let payload = Payload {
         p,
         cli,
         console: console.as_ref().map(|c| c.raw()),
         old_mask: 0,
         filter,
+        exec_report: exec_watch.as_ref().map(|(_, report)| report.raw()),
+        detach: cli.detach,
     };
     if !needs_child {
+        if let Some(f) = pid_file {
+            f.commit(sys::getpid())?;
+        }
         return Err(payload.exec());
     }
     let old_mask = init::block_signals()?;
@@ -176,6 +194,30 @@ fn execute(p: &Process, cli: &Cli<'_>) -> Result<i32, Fail> {
     let child = sys::spawn(0, || child_main(&payload, me, in_new_pidns))
         .map_err(failed("clone of the payload", b""))?;
     drop(console);
+    if let Some((watch, report)) = exec_watch {
+        report.close().map_err(failed(
+            "close of the child's end of the --detach socket",
+            b"",
+        ))?;
+        let mut errno = [0u8; 4];
+        return match sys::read_exact(watch.raw(), &mut errno) {
+            // Closed on exec: the program runs; leave it.
+            Ok(false) => {
+                if let Some(f) = pid_file {
+                    f.commit(child)?;
+                }
+                Ok(0)
+            }
+            // The child said why it could not execute the program.
+            Ok(true) => Ok(exec::exit_code_for(Errno::from_raw(
+                i32::from_ne_bytes(errno) as u16,
+            ))),
+            Err(e) => Err(Fail::new("read of the --detach socket").errno(e)),
+        };
+    }
+    if let Some(f) = pid_file {
+        f.commit(child)?;
+    }
     let group = cli.init_group && cli.init && !in_new_pidns;
     let status = init::supervise(&Supervise { child, group })?;
     Ok(exit_code(cli, status))
@@ -454,6 +496,9 @@ struct Payload<'p, 'c> {
     old_mask: SigSet,
     /// Length of the `--seccomp-bpf` filter to load just before the exec.
     filter: Option<usize>,
+    /// With `--detach`: where to report an exec failure (errno, native).
+    exec_report: Option<sys::RawFd>,
+    detach: bool,
 }
 
 impl Payload<'_, '_> {
@@ -476,6 +521,9 @@ impl Payload<'_, '_> {
         let start = self.argv_start();
         let argv = self.p.argv.get(start..).unwrap_or(&[]);
         let e = exec::exec_payload(argv, self.p.envp, self.p.env(b"PATH"));
+        if let Some(fd) = self.exec_report {
+            let _ = sys::write_all(fd, &i32::from(e.raw()).to_ne_bytes());
+        }
         Fail::new("execve")
             .on(self.p.arg(start).unwrap_or(b""))
             .errno(e)
@@ -515,12 +563,17 @@ fn child_steps(pl: &Payload<'_, '_>, parent: Pid, in_new_pidns: bool) -> Result<
         // PID 1 of the new namespace: supervise the payload from here. This
         // init is nsexec's, not the user's: it does not outlive nsexec, and
         // its end takes the whole namespace with it.
-        if pl.cli.kill_child.is_none() {
+        // Detached, it outlives nsexec: it ends when its program does.
+        if pl.cli.kill_child.is_none() && !pl.detach {
             sys::set_pdeathsig(g::SIGKILL).map_err(failed("prctl(PR_SET_PDEATHSIG)", b""))?;
         }
         let me = sys::getpid();
         let payload =
             sys::spawn(0, || run_payload(pl, me)).map_err(failed("clone of the payload", b""))?;
+        if let Some(fd) = pl.exec_report {
+            // Only the program's copy may hold it open until its exec.
+            let _ = sys::close(fd);
+        }
         let status = init::supervise(&Supervise {
             child: payload,
             group: pl.cli.init_group,

@@ -8,5 +8,6 @@ pub mod hardening;
 pub mod init;
 pub mod log;
 pub mod namespaces;
+pub mod pidfile;
 pub mod profile;
 pub mod seccomp;

@@ -27,15 +27,18 @@ pub mod mode {
     pub const INIT: u8 = 1 << 3;
     /// `--console-socket`.
     pub const CONSOLE: u8 = 1 << 4;
-    pub const ALL: u8 = BOOTSTRAP | CREATE | JOIN | INIT | CONSOLE;
+    /// `--detach` and `--pid-file`: leaving the program running.
+    pub const DETACH: u8 = 1 << 5;
+    pub const ALL: u8 = BOOTSTRAP | CREATE | JOIN | INIT | CONSOLE | DETACH;
 
     /// The names `--syscalls=` and `--seccomp-profile=` take.
-    pub const NAMES: [(&str, u8); 6] = [
+    pub const NAMES: [(&str, u8); 7] = [
         ("bootstrap", BOOTSTRAP),
         ("create", CREATE),
         ("join", JOIN),
         ("init", INIT),
         ("console", CONSOLE),
+        ("detach", DETACH),
         ("all", ALL),
     ];
 
@@ -88,14 +91,14 @@ syscall_table! {
     execve = __NR_execve => ALL,
     execveat = __NR_execveat => BOOTSTRAP | JOIN,
     exit_group = __NR_exit_group => ALL,
-    clone = __NR_clone => BOOTSTRAP | CREATE | INIT | CONSOLE,
+    clone = __NR_clone => BOOTSTRAP | CREATE | INIT | CONSOLE | DETACH,
     wait4 = __NR_wait4 => BOOTSTRAP | CREATE | INIT | CONSOLE,
     kill = __NR_kill => BOOTSTRAP | CREATE | INIT,
-    getpid = __NR_getpid => BOOTSTRAP | CREATE | INIT | CONSOLE,
+    getpid = __NR_getpid => BOOTSTRAP | CREATE | INIT | CONSOLE | DETACH,
     getppid = __NR_getppid => BOOTSTRAP | INIT,
-    getuid = __NR_getuid => CREATE | JOIN | INIT | CONSOLE,
-    getgid = __NR_getgid => CREATE | JOIN | INIT | CONSOLE,
-    prctl = __NR_prctl => ALL,
+    getuid = __NR_getuid => CREATE | JOIN | INIT | CONSOLE | DETACH,
+    getgid = __NR_getgid => CREATE | JOIN | INIT | CONSOLE | DETACH,
+    prctl = __NR_prctl => BOOTSTRAP | CREATE | JOIN | INIT | CONSOLE,
     setns = __NR_setns => BOOTSTRAP | CREATE | JOIN,
     unshare = __NR_unshare => BOOTSTRAP | CREATE,
     setresuid = __NR_setresuid => BOOTSTRAP | CREATE,
@@ -103,18 +106,20 @@ syscall_table! {
     setgroups = __NR_setgroups => BOOTSTRAP | CREATE,
     setsid = __NR_setsid => BOOTSTRAP | CONSOLE,
     setpgid = __NR_setpgid => INIT,
-    socketpair = __NR_socketpair => BOOTSTRAP | CREATE,
+    socketpair = __NR_socketpair => BOOTSTRAP | CREATE | DETACH,
     socket = __NR_socket => CONSOLE,
     connect = __NR_connect => CONSOLE,
     sendmsg = __NR_sendmsg => BOOTSTRAP | CONSOLE,
     recvmsg = __NR_recvmsg => BOOTSTRAP,
-    rt_sigprocmask = __NR_rt_sigprocmask => CREATE | INIT | CONSOLE,
+    rt_sigprocmask = __NR_rt_sigprocmask => CREATE | INIT | CONSOLE | DETACH,
     rt_sigtimedwait = __NR_rt_sigtimedwait => CREATE | INIT | CONSOLE,
     memfd_create = __NR_memfd_create => BOOTSTRAP | JOIN,
     sendfile = __NR_sendfile => BOOTSTRAP | JOIN,
     mount = __NR_mount => CREATE,
     sethostname = __NR_sethostname => CREATE,
     readlinkat = __NR_readlinkat => JOIN,
+    renameat2 = __NR_renameat2 => DETACH,
+    unlinkat = __NR_unlinkat => DETACH,
 }
 
 /// Calls only the selftest variant makes (the VM runner's console-socket

@@ -340,3 +340,29 @@ pub fn namespace_type(fd: RawFd) -> Result<u32, Errno> {
     }
     .map(|t| t as u32)
 }
+
+/// `renameat2(dir, from, dir, to, 0)`: replaces `to` atomically.
+pub fn rename_in(dir: RawFd, from: &[u8], to: &[u8]) -> Result<(), Errno> {
+    let (f, t) = (CPath::new(from)?, CPath::new(to)?);
+    // SAFETY: two NUL-terminated paths alive for the call.
+    unsafe {
+        sc5(
+            Sysno::renameat2,
+            dir as usize,
+            f.as_ptr() as usize,
+            dir as usize,
+            t.as_ptr() as usize,
+            0,
+        )
+    }
+    .map(drop)
+}
+
+/// `unlinkat(dir, path, 0)`.
+pub fn unlink_in(dir: RawFd, path: &[u8]) -> Result<(), Errno> {
+    with_cpath(path, |p| {
+        // SAFETY: p is NUL-terminated and lives for the call.
+        unsafe { sc3(Sysno::unlinkat, dir as usize, p as usize, 0) }
+    })?
+    .map(drop)
+}
