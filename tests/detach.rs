@@ -17,7 +17,10 @@ fn alive(pid: u32) -> bool {
 /// Detached processes outlive nsexec; as a subreaper this test process
 /// inherits them and reaps them, as a caller's init would.
 fn adopt_orphans() {
-    assert_eq!(unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) }, 0);
+    assert_eq!(
+        unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) },
+        0
+    );
 }
 
 fn wait_gone(pid: u32) {
