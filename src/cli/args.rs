@@ -918,10 +918,13 @@ mod tests {
 
     #[test]
     fn standalone_actions() {
-        assert_eq!(p(&["--syscalls"]).unwrap().action, Action::Syscalls(0x1f));
+        assert_eq!(
+            p(&["--syscalls"]).unwrap().action,
+            Action::Syscalls(crate::syscalls::mode::ALL)
+        );
         assert_eq!(
             p(&["--syscalls=init,console"]).unwrap().action,
-            Action::Syscalls(8 | 16)
+            Action::Syscalls(crate::syscalls::mode::INIT | crate::syscalls::mode::CONSOLE)
         );
         assert!(p(&["--syscalls=bogus"]).is_err());
         assert_eq!(
@@ -934,7 +937,7 @@ mod tests {
         assert!(p(&["--seccomp-profile", "--merge", "a", "--merge", "b"]).is_err());
         assert_eq!(
             p(&["--seccomp-profile"]).unwrap().action,
-            Action::SeccompProfile(0x1f)
+            Action::SeccompProfile(crate::syscalls::mode::ALL)
         );
         assert_eq!(p(&["-h"]).unwrap().action, Action::Help);
         assert_eq!(p(&["-V"]).unwrap().action, Action::Version);
