@@ -588,6 +588,8 @@ fn number(name: &str) -> i64 {
         "mount" => libc::SYS_mount,
         "sethostname" => libc::SYS_sethostname,
         "readlinkat" => libc::SYS_readlinkat,
+        "renameat2" => libc::SYS_renameat2,
+        "unlinkat" => libc::SYS_unlinkat,
         other => panic!("no x86_64 number for {other}"),
     }
 }
