@@ -458,16 +458,21 @@ fn join_by_path_matches_nsenter() {
 /// The newest process whose command line holds `m` (with `unshare -f`, the
 /// forked child rather than unshare itself), once it sits in a namespace of
 /// its own: found too early, it would still show ours.
+/// The target's shell (`/bin/sh -c "...; : MARKER"`) once it runs in
+/// namespaces of its own. Matched by name, not by the highest pid: a
+/// forking unshare carries the marker too, and pids wrap around.
 pub fn wait_for_pid(m: &str) -> u32 {
     for _ in 0..500 {
-        if let Some(p) = pids_matching(m).into_iter().max() {
-            let differs = NS_NAMES.iter().any(|n| {
-                let theirs = ns_link(&p.to_string(), n);
-                !theirs.is_empty() && theirs != ns_link("self", n)
-            });
-            if differs {
-                return p;
-            }
+        let shell = pids_matching(m).into_iter().find(|&p| {
+            let comm = std::fs::read_to_string(format!("/proc/{p}/comm")).unwrap_or_default();
+            comm.trim() == "sh"
+                && NS_NAMES.iter().any(|n| {
+                    let theirs = ns_link(&p.to_string(), n);
+                    !theirs.is_empty() && theirs != ns_link("self", n)
+                })
+        });
+        if let Some(p) = shell {
+            return p;
         }
         std::thread::sleep(Duration::from_millis(10));
     }
