@@ -288,7 +288,7 @@ def s1_commands(nsexec: str, helpers: dict[str, str | None]) -> list[Command]:
     return [
         *floor_rows(helpers, ["create"]),
         Command("nsexec-bootstrap", "nsexec bootstrap (driver, 0:100000:65536)", lambda p: [nsexec, *p], create,
-                nsexec, nsexec_status(nsexec), rss=False, setup_marker=f'execve("{PAYLOAD[0]}"'),
+                nsexec, nsexec_status(nsexec), rss=False, setup_marker=f'["{PAYLOAD[0]}"'),
         plain("nsexec-root", "nsexec --user --map-root-user --pid --mount --uts --ipc --net",
               lambda p: [nsexec, "--user", "--map-root-user", *rest, "--", *p], nsexec, nsexec_status(nsexec)),
         plain("nsexec-range", "nsexec --user --map-users/--map-groups=0:100000:65536 --pid ...",
@@ -314,7 +314,7 @@ def s2_commands(nsexec: str, helpers: dict[str, str | None], target: int, sealed
     commands = [
         *floor_rows(helpers, ["join", str(target)]),
         Command("nsexec-bootstrap", "nsexec bootstrap (driver, NS_PATHS)", lambda p: [nsexec, *p], join, nsexec,
-                nsexec_status(nsexec), rss=False, setup_marker=f'execve("{PAYLOAD[0]}"'),
+                nsexec_status(nsexec), rss=False, setup_marker=f'["{PAYLOAD[0]}"'),
         plain("nsexec-join", "nsexec -t PID -U -p -m -u -i -n",
               lambda p: [nsexec, "-t", str(target), *flags, "--", *p], nsexec, nsexec_status(nsexec)),
     ]
@@ -869,7 +869,7 @@ Benchmarks are not tests: nothing here fails on a missed goal."""
         "## S1: create user (0 → 100000, 65536 ids) + pid + mnt + uts + ipc + net, run /bin/true",
         scenario_table(s1, reference_floor(s1, args.floor)[0]),
         "Bootstrap rows from the driver's clock and trace: set-up is everything before the payload starts "
-        "(nsexec: stage 2's execve of /bin/true; runc: the first call of its Go runtime in stage 2, "
+        "(nsexec: stage 2's execveat of /bin/true from its sealed copy; runc: the first call of its Go runtime in stage 2, "
         "so runc's rest is its Go start-up for `--version`).",
         setup_table(s1),
         "`--map-root-user` rows map one id (root → the caller); the others map the 65536-id range. bwrap "
