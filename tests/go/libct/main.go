@@ -32,7 +32,9 @@ import (
 )
 
 // cgroupParent holds every container's cgroup; removed when a scenario ends.
-const cgroupParent = "nsexec-libct"
+// It is this process's own: the tests run scenarios side by side, and a
+// shared parent let one scenario count another's containers as its own.
+var cgroupParent = "nsexec-libct-" + strconv.Itoa(os.Getpid())
 
 func init() {
 	if len(os.Args) > 1 && os.Args[1] == "init" {
