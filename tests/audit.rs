@@ -10,6 +10,7 @@ mod support;
 
 use std::collections::{BTreeSet, HashMap};
 use std::io::Write;
+use std::os::fd::FromRawFd;
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -97,12 +98,18 @@ fn nsexec_calls(log: &str, nsexec_path: &str) -> BTreeSet<String> {
 
 /// Runs `c` (an nsexec command line) under strace and returns the calls.
 fn traced(c: Command) -> (BTreeSet<String>, std::process::Output) {
-    traced_signalled(c, None)
+    traced_with(c, &[], false)
 }
 
 /// As [`traced`]; with `sig`, sends it to nsexec (strace's child) once it
 /// has run for a while, as a user or a runtime would.
 fn traced_signalled(c: Command, sig: Option<i32>) -> (BTreeSet<String>, std::process::Output) {
+    traced_with(c, sig.as_slice(), false)
+}
+
+/// As [`traced_signalled`], with every signal of `sigs` in turn, and with
+/// a new pty as stdin and stdout when `on_pty` (for `--tty`).
+fn traced_with(c: Command, sigs: &[i32], on_pty: bool) -> (BTreeSet<String>, std::process::Output) {
     let log = std::env::temp_dir().join(format!("{}-{}.strace", marker("audit"), rand()));
     let program = c.get_program().to_owned();
     let args: Vec<_> = c.get_args().map(|a| a.to_owned()).collect();
@@ -124,8 +131,30 @@ fn traced_signalled(c: Command, sig: Option<i32>) -> (BTreeSet<String>, std::pro
     s.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    let mut reader = None;
+    if on_pty {
+        let (mut master, mut slave) = (-1, -1);
+        let r = unsafe {
+            libc::openpty(
+                &mut master,
+                &mut slave,
+                std::ptr::null_mut(),
+                std::ptr::null(),
+                std::ptr::null(),
+            )
+        };
+        assert_eq!(r, 0, "openpty");
+        let slave = unsafe { std::os::fd::OwnedFd::from_raw_fd(slave) };
+        s.stdin(slave.try_clone().unwrap()).stdout(slave);
+        let mut master = std::fs::File::from(unsafe { std::os::fd::OwnedFd::from_raw_fd(master) });
+        // Drain what the relay writes, until every holder of the slave is gone.
+        reader = Some(std::thread::spawn(move || {
+            let _ = std::io::copy(&mut master, &mut std::io::sink());
+        }));
+    }
     let child = s.spawn().expect("strace");
-    if let Some(sig) = sig {
+    drop(s);
+    if !sigs.is_empty() {
         let strace = child.id().to_string();
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         let target = loop {
@@ -142,10 +171,15 @@ fn traced_signalled(c: Command, sig: Option<i32>) -> (BTreeSet<String>, std::pro
             assert!(std::time::Instant::now() < deadline, "nsexec never started");
             std::thread::sleep(Duration::from_millis(10));
         };
-        std::thread::sleep(Duration::from_millis(500));
-        unsafe { libc::kill(target.parse().unwrap(), sig) };
+        for &sig in sigs {
+            std::thread::sleep(Duration::from_millis(500));
+            unsafe { libc::kill(target.parse().unwrap(), sig) };
+        }
     }
     let o = wait_output(child, Duration::from_secs(60));
+    if let Some(r) = reader {
+        r.join().unwrap();
+    }
     let text = std::fs::read_to_string(&log).unwrap_or_default();
     let _ = std::fs::remove_file(&log);
     (nsexec_calls(&text, &nsexec().display().to_string()), o)
@@ -227,7 +261,15 @@ fn mode_set(mode: &str) -> BTreeSet<String> {
     stdout(&o).lines().map(str::to_owned).collect()
 }
 
-const MODES: [&str; 6] = ["bootstrap", "create", "join", "init", "console", "detach"];
+const MODES: [&str; 7] = [
+    "bootstrap",
+    "create",
+    "join",
+    "init",
+    "console",
+    "detach",
+    "tty",
+];
 
 /// Every scenario, traced, with the mode it exercises.
 fn traced_scenarios() -> Vec<(&'static str, &'static str, BTreeSet<String>)> {
@@ -474,6 +516,23 @@ fn traced_scenarios() -> Vec<(&'static str, &'static str, BTreeSet<String>)> {
     assert_eq!(o.status.code(), Some(127), "{}", stderr(&o));
     assert!(!pid_file.exists());
     record("detach", "detach of a missing program", calls);
+    // --tty on a terminal: the window size changes once, then SIGTERM is
+    // forwarded to the program and ends the relay with its status.
+    let (calls, o) = traced_with(
+        cmd([
+            "--tty",
+            "--no-new-privs",
+            "--seccomp-bpf",
+            &bpf,
+            "--",
+            "/bin/sleep",
+            "10",
+        ]),
+        &[libc::SIGWINCH, libc::SIGTERM],
+        true,
+    );
+    assert_eq!(o.status.code(), Some(143), "{}", stderr(&o));
+    record("tty", "tty relay, resized and terminated", calls);
     let (calls, o) = traced(cmd(["--bogus"]));
     assert_eq!(o.status.code(), Some(125));
     for m in MODES {
@@ -590,6 +649,8 @@ fn number(name: &str) -> i64 {
         "readlinkat" => libc::SYS_readlinkat,
         "renameat2" => libc::SYS_renameat2,
         "unlinkat" => libc::SYS_unlinkat,
+        "ppoll" => libc::SYS_ppoll,
+        "signalfd4" => libc::SYS_signalfd4,
         other => panic!("no x86_64 number for {other}"),
     }
 }

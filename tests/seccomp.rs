@@ -27,6 +27,7 @@ fn readme_table() -> String {
         "init",
         "console",
         "detach",
+        "tty",
         "all",
     ] {
         let names: Vec<String> = set(mode).into_iter().map(|n| format!("`{n}`")).collect();
@@ -61,7 +62,10 @@ fn each_mode_profile_allows_exactly_its_set() {
         "join",
         "init",
         "console",
+        "detach",
+        "tty",
         "init,console",
+        "init,tty",
     ] {
         let o = run(
             cmd([format!("--seccomp-profile={mode}")]),

@@ -37,6 +37,9 @@ Set-up:
       --boottime SECS        CLOCK_BOOTTIME offset (needs --time)
       --oom-score-adj N      -1000..1000
       --no-new-privs         set no_new_privs for the program
+      --tty                  give the program a new pty; nsexec relays its own
+                             terminal to it (with --console-socket: the pty
+                             goes to the socket instead)
       --console-socket PATH  send a pty master to the unix socket at PATH
       --kill-child[=SIG]     signal the program when nsexec dies (SIGKILL)
   -d, --detach               exit once the program runs; it keeps running
@@ -54,7 +57,7 @@ Other:
       --seccomp-profile[=MODES] [--merge FILE]
                                    an OCI seccomp profile allowing them,
                                    or FILE with them added
-  MODES: bootstrap, create, join, init, console, detach or all,
+  MODES: bootstrap, create, join, init, console, detach, tty or all,
          comma-separated
 ";
 
@@ -109,6 +112,9 @@ pub struct Cli<'a> {
     pub kill_child: Option<u32>,
     pub no_new_privs: bool,
     pub console_socket: Option<&'a [u8]>,
+    /// `--tty`: a new pty for the program, relayed to nsexec's terminal
+    /// (or, with `--console-socket`, sent there).
+    pub tty: bool,
     pub init: bool,
     pub init_group: bool,
     pub remap_exit: Vec<u8, 16>,
@@ -338,6 +344,11 @@ const OPTS: &[Opt] = &[
         takes: Takes::Value,
     },
     Opt {
+        long: "tty",
+        short: 0,
+        takes: Takes::Nothing,
+    },
+    Opt {
         long: "init",
         short: 0,
         takes: Takes::Nothing,
@@ -433,6 +444,7 @@ pub fn parse<'a>(args: &[&'a [u8]]) -> Result<Cli<'a>, CliError<'a>> {
         kill_child: None,
         no_new_privs: false,
         console_socket: None,
+        tty: false,
         init: false,
         init_group: false,
         remap_exit: Vec::new(),
@@ -565,6 +577,11 @@ pub fn parse<'a>(args: &[&'a [u8]]) -> Result<Cli<'a>, CliError<'a>> {
         if cli.kill_child.is_some() {
             return Err(CliError::Excludes("--detach", "--kill-child"));
         }
+        // Nobody would be left to relay the terminal: as runc, a detached
+        // terminal goes to a console socket or nowhere.
+        if cli.tty && cli.console_socket.is_none() {
+            return Err(CliError::Needs("--detach --tty", "--console-socket"));
+        }
         // A subreaper init is nsexec itself, which --detach ends.
         if cli.init && cli.create & g::CLONE_NEWPID == 0 {
             return Err(CliError::Needs("--detach --init", "--pid"));
@@ -648,6 +665,7 @@ fn apply<'a>(
                 .map(Some)
                 .ok_or_else(bad)?
         }
+        "tty" => cli.tty = true,
         "init" => cli.init = true,
         "init-group" => cli.init_group = true,
         "remap-exit" => {

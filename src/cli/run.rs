@@ -103,6 +103,12 @@ fn execute(p: &Process, cli: &Cli<'_>) -> Result<i32, Fail> {
     if cli.target.is_some() || !cli.joins.is_empty() {
         crate::hardening::reexec_for_join(p)?;
     }
+    // Without a terminal to relay, --tty fails before anything is made.
+    let outer = if cli.tty && cli.console_socket.is_none() {
+        Some(crate::tty::outer_terminal()?)
+    } else {
+        None
+    };
     // Read where the caller stands, before any namespace is entered.
     let filter = match cli.seccomp_bpf {
         Some(source) => Some(crate::seccomp::read_filter(source)?),
@@ -155,10 +161,25 @@ fn execute(p: &Process, cli: &Cli<'_>) -> Result<i32, Fail> {
         Some(path) => Some(open_console(path)?),
         None => None,
     };
+    // The pty is made inside the namespaces, as the console socket's is,
+    // and nsexec's terminal goes raw before the payload exists, so a
+    // failure here leaves no payload behind; the guard restores it on
+    // every way out of this function.
+    let (pty, _raw) = match outer {
+        Some(saved) => (
+            Some(crate::tty::open_pty()?),
+            Some(crate::tty::RawMode::enter(saved)?),
+        ),
+        None => (None, None),
+    };
     let in_new_pidns =
         cfg.clone_flags & g::CLONE_NEWPID != 0 || cfg.joined_flags() & g::CLONE_NEWPID != 0;
-    let needs_child =
-        in_new_pidns || cli.init || cli.kill_child.is_some() || console.is_some() || cli.detach;
+    let needs_child = in_new_pidns
+        || cli.init
+        || cli.kill_child.is_some()
+        || console.is_some()
+        || pty.is_some()
+        || cli.detach;
     // With --detach the child reports on this socket whether the program
     // could be executed; its end closes on a successful exec.
     let exec_watch = if cli.detach {
@@ -169,7 +190,7 @@ fn execute(p: &Process, cli: &Cli<'_>) -> Result<i32, Fail> {
     let payload = Payload {
         p,
         cli,
-        console: console.as_ref().map(|c| c.raw()),
+        console: console.as_ref().or(pty.as_ref()).map(|c| c.raw()),
         old_mask: 0,
         filter,
         exec_report: exec_watch.as_ref().map(|(_, report)| report.raw()),
@@ -219,7 +240,11 @@ fn execute(p: &Process, cli: &Cli<'_>) -> Result<i32, Fail> {
         f.commit(child)?;
     }
     let group = cli.init_group && cli.init && !in_new_pidns;
-    let status = init::supervise(&Supervise { child, group })?;
+    let s = Supervise { child, group };
+    let status = match &pty {
+        Some(master) => crate::tty::relay(master.raw(), &s)?,
+        None => init::supervise(&s)?,
+    };
     Ok(exit_code(cli, status))
 }
 

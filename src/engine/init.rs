@@ -50,17 +50,22 @@ pub fn supervise(s: &Supervise) -> Result<ExitStatus, Fail> {
             }
             continue;
         }
-        let to = if s.group { -s.child } else { s.child };
-        match sys::kill(to, sig) {
-            // Already gone: its SIGCHLD is on the way.
-            Ok(()) | Err(Errno::ESRCH) => {}
-            Err(e) => return Err(Fail::new("kill to forward a signal").errno(e)),
-        }
+        forward(s, sig)?;
+    }
+}
+
+/// Passes `sig` on to the payload (or its process group).
+pub fn forward(s: &Supervise, sig: u32) -> Result<(), Fail> {
+    let to = if s.group { -s.child } else { s.child };
+    match sys::kill(to, sig) {
+        // Already gone: its SIGCHLD is on the way.
+        Ok(()) | Err(Errno::ESRCH) => Ok(()),
+        Err(e) => Err(Fail::new("kill to forward a signal").errno(e)),
     }
 }
 
 /// Reaps every child that has ended; returns `child`'s status if it was one.
-fn reap(child: Pid) -> Result<Option<ExitStatus>, Fail> {
+pub fn reap(child: Pid) -> Result<Option<ExitStatus>, Fail> {
     let mut found = None;
     loop {
         match sys::wait4(-1, g::WNOHANG | g::__WALL) {

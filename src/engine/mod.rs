@@ -11,3 +11,4 @@ pub mod namespaces;
 pub mod pidfile;
 pub mod profile;
 pub mod seccomp;
+pub mod tty;

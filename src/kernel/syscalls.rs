@@ -29,16 +29,19 @@ pub mod mode {
     pub const CONSOLE: u8 = 1 << 4;
     /// `--detach` and `--pid-file`: leaving the program running.
     pub const DETACH: u8 = 1 << 5;
-    pub const ALL: u8 = BOOTSTRAP | CREATE | JOIN | INIT | CONSOLE | DETACH;
+    /// `--tty` in the foreground: a new pty and the relay to it.
+    pub const TTY: u8 = 1 << 6;
+    pub const ALL: u8 = BOOTSTRAP | CREATE | JOIN | INIT | CONSOLE | DETACH | TTY;
 
     /// The names `--syscalls=` and `--seccomp-profile=` take.
-    pub const NAMES: [(&str, u8); 7] = [
+    pub const NAMES: [(&str, u8); 8] = [
         ("bootstrap", BOOTSTRAP),
         ("create", CREATE),
         ("join", JOIN),
         ("init", INIT),
         ("console", CONSOLE),
         ("detach", DETACH),
+        ("tty", TTY),
         ("all", ALL),
     ];
 
@@ -86,32 +89,32 @@ syscall_table! {
     openat = __NR_openat => ALL,
     close = __NR_close => ALL,
     fcntl = __NR_fcntl => BOOTSTRAP | JOIN,
-    dup3 = __NR_dup3 => BOOTSTRAP | CONSOLE,
-    ioctl = __NR_ioctl => BOOTSTRAP | JOIN | CONSOLE,
+    dup3 = __NR_dup3 => BOOTSTRAP | CONSOLE | TTY,
+    ioctl = __NR_ioctl => BOOTSTRAP | JOIN | CONSOLE | TTY,
     execve = __NR_execve => ALL,
     execveat = __NR_execveat => BOOTSTRAP | JOIN,
     exit_group = __NR_exit_group => ALL,
-    clone = __NR_clone => BOOTSTRAP | CREATE | INIT | CONSOLE | DETACH,
-    wait4 = __NR_wait4 => BOOTSTRAP | CREATE | INIT | CONSOLE,
-    kill = __NR_kill => BOOTSTRAP | CREATE | INIT,
-    getpid = __NR_getpid => BOOTSTRAP | CREATE | INIT | CONSOLE | DETACH,
+    clone = __NR_clone => BOOTSTRAP | CREATE | INIT | CONSOLE | DETACH | TTY,
+    wait4 = __NR_wait4 => BOOTSTRAP | CREATE | INIT | CONSOLE | TTY,
+    kill = __NR_kill => BOOTSTRAP | CREATE | INIT | TTY,
+    getpid = __NR_getpid => BOOTSTRAP | CREATE | INIT | CONSOLE | DETACH | TTY,
     getppid = __NR_getppid => BOOTSTRAP | INIT,
-    getuid = __NR_getuid => CREATE | JOIN | INIT | CONSOLE | DETACH,
-    getgid = __NR_getgid => CREATE | JOIN | INIT | CONSOLE | DETACH,
-    prctl = __NR_prctl => BOOTSTRAP | CREATE | JOIN | INIT | CONSOLE,
+    getuid = __NR_getuid => CREATE | JOIN | INIT | CONSOLE | DETACH | TTY,
+    getgid = __NR_getgid => CREATE | JOIN | INIT | CONSOLE | DETACH | TTY,
+    prctl = __NR_prctl => BOOTSTRAP | CREATE | JOIN | INIT | CONSOLE | TTY,
     setns = __NR_setns => BOOTSTRAP | CREATE | JOIN,
     unshare = __NR_unshare => BOOTSTRAP | CREATE,
     setresuid = __NR_setresuid => BOOTSTRAP | CREATE,
     setresgid = __NR_setresgid => BOOTSTRAP | CREATE,
     setgroups = __NR_setgroups => BOOTSTRAP | CREATE,
-    setsid = __NR_setsid => BOOTSTRAP | CONSOLE,
+    setsid = __NR_setsid => BOOTSTRAP | CONSOLE | TTY,
     setpgid = __NR_setpgid => INIT,
     socketpair = __NR_socketpair => BOOTSTRAP | CREATE | DETACH,
     socket = __NR_socket => CONSOLE,
     connect = __NR_connect => CONSOLE,
     sendmsg = __NR_sendmsg => BOOTSTRAP | CONSOLE,
     recvmsg = __NR_recvmsg => BOOTSTRAP,
-    rt_sigprocmask = __NR_rt_sigprocmask => CREATE | INIT | CONSOLE | DETACH,
+    rt_sigprocmask = __NR_rt_sigprocmask => CREATE | INIT | CONSOLE | DETACH | TTY,
     rt_sigtimedwait = __NR_rt_sigtimedwait => CREATE | INIT | CONSOLE,
     memfd_create = __NR_memfd_create => BOOTSTRAP | JOIN,
     sendfile = __NR_sendfile => BOOTSTRAP | JOIN,
@@ -120,6 +123,8 @@ syscall_table! {
     readlinkat = __NR_readlinkat => JOIN,
     renameat2 = __NR_renameat2 => DETACH,
     unlinkat = __NR_unlinkat => DETACH,
+    ppoll = __NR_ppoll => TTY,
+    signalfd4 = __NR_signalfd4 => TTY,
 }
 
 /// Calls only the selftest variant makes (the VM runner's console-socket

@@ -8,8 +8,10 @@ use linux_raw_sys::general as g;
 
 mod console;
 mod process;
+mod terminal;
 pub use console::*;
 pub use process::*;
+pub use terminal::*;
 
 pub type RawFd = i32;
 pub type Pid = i32;

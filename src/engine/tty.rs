@@ -1,0 +1,166 @@
+//! `--tty` in the foreground: the payload gets a new pty as its
+//! controlling terminal, and nsexec relays between its own terminal and the
+//! pty's master until the payload ends.
+//!
+//! nsexec's side is in raw mode for as long as it relays, so every key
+//! (Ctrl-C and Ctrl-Z included) reaches the payload's line discipline, which
+//! does job control there. [`RawMode`] puts the saved attributes back when it
+//! is dropped, on every way out of the relay; only SIGKILL skips it. Signals
+//! arrive on a signalfd: SIGCHLD reaps, SIGWINCH copies the window size to
+//! the pty (the kernel then signals the payload's foreground group), and
+//! every other one is forwarded as the init forwards it.
+
+use crate::errno::Errno;
+use crate::init::{self, Supervise};
+use crate::log::{Fail, failed};
+use crate::sys::{self, ExitStatus, OwnedFd, POLLERR, POLLHUP, POLLIN, PollFd, RawFd, Termios};
+use linux_raw_sys::general as g;
+
+/// nsexec's own terminal: where it reads keys and writes the payload's output.
+const STDIN: RawFd = 0;
+const STDOUT: RawFd = 1;
+
+/// The attributes of nsexec's terminal before the relay; `--tty` needs one.
+pub fn outer_terminal() -> Result<Termios, Fail> {
+    match sys::get_termios(STDIN) {
+        Ok(t) => Ok(t),
+        Err(Errno::ENOTTY | Errno::EBADF) => Err(Fail::new(
+            "--tty needs a terminal on stdin (or a --console-socket to send it to)",
+        )),
+        Err(e) => Err(Fail::new("ioctl(TCGETS) of stdin").errno(e)),
+    }
+}
+
+/// A new pty, unlocked, with the window size of nsexec's terminal.
+pub fn open_pty() -> Result<OwnedFd, Fail> {
+    let master =
+        sys::open(b"/dev/ptmx", g::O_RDWR | g::O_NOCTTY).map_err(failed("open", b"/dev/ptmx"))?;
+    sys::pty_unlock(master.raw()).map_err(failed("ioctl(TIOCSPTLCK/TIOCGPTN)", b""))?;
+    sys::copy_winsize(STDIN, master.raw()).map_err(failed("ioctl(TIOCGWINSZ/TIOCSWINSZ)", b""))?;
+    Ok(master)
+}
+
+/// nsexec's terminal in raw mode; the saved attributes come back on drop.
+pub struct RawMode {
+    saved: Termios,
+}
+
+impl RawMode {
+    pub fn enter(saved: Termios) -> Result<RawMode, Fail> {
+        sys::set_termios(STDIN, &sys::raw_mode(&saved)).map_err(failed("ioctl(TCSETS)", b""))?;
+        Ok(RawMode { saved })
+    }
+}
+
+impl Drop for RawMode {
+    fn drop(&mut self) {
+        // Nothing better to do if the terminal went away meanwhile.
+        let _ = sys::set_termios(STDIN, &self.saved);
+    }
+}
+
+/// Relays until `s.child` ends; returns its status. Signals must already
+/// be blocked ([`init::block_signals`]) so that none is lost before the
+/// signalfd exists.
+pub fn relay(master: RawFd, s: &Supervise) -> Result<ExitStatus, Fail> {
+    let sigfd = sys::signalfd(init::WAITED).map_err(failed("signalfd", b""))?;
+    let mut fds = [
+        PollFd {
+            fd: STDIN,
+            events: POLLIN,
+            revents: 0,
+        },
+        PollFd {
+            fd: master,
+            events: POLLIN,
+            revents: 0,
+        },
+        PollFd {
+            fd: sigfd.raw(),
+            events: POLLIN,
+            revents: 0,
+        },
+    ];
+    let mut buf = [0u8; 8192];
+    loop {
+        match sys::ppoll(&mut fds, true) {
+            Ok(_) => {}
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(Fail::new("ppoll").errno(e)),
+        }
+        let [keys, screen, signals] = &mut fds;
+        if ready(keys) && !pass(STDIN, master, &mut buf)? {
+            // The terminal is gone or at its end: stop reading it.
+            keys.fd = -1;
+        }
+        if ready(screen) && !pass(master, STDOUT, &mut buf)? {
+            // Every holder of the pty's other side has closed it.
+            screen.fd = -1;
+        }
+        if ready(signals) {
+            while let Some(sig) =
+                sys::next_signal(signals.fd).map_err(failed("read of the signalfd", b""))?
+            {
+                if let Some(status) = on_signal(sig, master, s)? {
+                    drain(master, &mut buf);
+                    return Ok(status);
+                }
+            }
+        }
+    }
+}
+
+fn ready(p: &PollFd) -> bool {
+    p.fd >= 0 && p.revents & (POLLIN | POLLHUP | POLLERR) != 0
+}
+
+/// Moves what one read of `from` gives to `to`; false at end of input
+/// (end of file, or EIO: a pty whose other side is closed).
+fn pass(from: RawFd, to: RawFd, buf: &mut [u8]) -> Result<bool, Fail> {
+    let n = match sys::read(from, buf) {
+        Ok(0) | Err(Errno::EIO) => return Ok(false),
+        Ok(n) => n,
+        Err(Errno::EINTR | Errno::EAGAIN) => return Ok(true),
+        Err(e) => return Err(Fail::new("read in the --tty relay").errno(e)),
+    };
+    match sys::write_all(to, buf.get(..n).unwrap_or(&[])) {
+        Ok(()) => Ok(true),
+        // The reader went away (a closed terminal, a dead pty): drop it.
+        Err(Errno::EIO | Errno::EPIPE) => Ok(false),
+        Err(e) => Err(Fail::new("write in the --tty relay").errno(e)),
+    }
+}
+
+/// SIGCHLD reaps (and ends the relay with the payload's status), SIGWINCH
+/// resizes the pty, anything else is forwarded.
+fn on_signal(sig: u32, master: RawFd, s: &Supervise) -> Result<Option<ExitStatus>, Fail> {
+    match sig {
+        g::SIGCHLD => init::reap(s.child),
+        g::SIGWINCH => {
+            // A terminal that cannot say its size keeps the old one.
+            let _ = sys::copy_winsize(STDIN, master);
+            Ok(None)
+        }
+        _ => init::forward(s, sig).map(|()| None),
+    }
+}
+
+/// What the payload wrote just before it ended, still in the pty: copied
+/// out without waiting for more.
+fn drain(master: RawFd, buf: &mut [u8]) {
+    let mut one = [PollFd {
+        fd: master,
+        events: POLLIN,
+        revents: 0,
+    }];
+    // Bounded: a process left holding the pty could keep writing forever.
+    for _ in 0..1024 {
+        match sys::ppoll(&mut one, false) {
+            Ok(1) if one[0].revents & POLLIN != 0 => {}
+            _ => return,
+        }
+        if !matches!(pass(master, STDOUT, buf), Ok(true)) {
+            return;
+        }
+    }
+}

@@ -1,0 +1,389 @@
+//! `--tty` as a person uses it: a real terminal (a tmux pane), keys typed
+//! with `send-keys`, the screen read with `capture-pane`. The outer shell
+//! is bash in the pane; nsexec runs in it as a person would type it.
+
+mod support;
+
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixListener;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use support::*;
+
+/// One tmux server of our own (its own socket), one pane running bash.
+struct Pane {
+    socket: String,
+}
+
+impl Pane {
+    fn new(name: &str) -> Pane {
+        let socket = marker(name);
+        let pane = Pane { socket };
+        // No rc files: the prompt and the shell are exactly what we say.
+        let shell = "env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin TERM=xterm PS1='outer$ ' \
+                     bash --norc --noprofile -i";
+        pane.tmux(&[
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-x",
+            "80",
+            "-y",
+            "24",
+            shell,
+        ]);
+        pane.wait_for("the outer prompt", |s| s.contains("outer$ "));
+        pane
+    }
+
+    fn tmux(&self, args: &[&str]) -> String {
+        let o = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("tmux");
+        assert!(o.status.success(), "tmux {args:?}: {}", stderr(&o));
+        stdout(&o)
+    }
+
+    /// Types `line` and Enter.
+    /// The lines below write `key""=value`, so that the typed command never
+    /// shows `key=` on the screen: only its output does.
+    fn type_line(&self, line: &str) {
+        self.tmux(&["send-keys", "-t", "0", "-l", line]);
+        self.tmux(&["send-keys", "-t", "0", "Enter"]);
+    }
+
+    /// Presses a key by tmux's name for it (`C-z`, `C-c`).
+    fn key(&self, key: &str) {
+        self.tmux(&["send-keys", "-t", "0", key]);
+    }
+
+    fn screen(&self) -> String {
+        self.tmux(&["capture-pane", "-p", "-J", "-t", "0", "-S", "-200"])
+    }
+
+    /// The pane's own terminal, as the outer shell sees it.
+    fn tty(&self) -> String {
+        self.tmux(&["display-message", "-p", "-t", "0", "#{pane_tty}"])
+            .trim()
+            .to_owned()
+    }
+
+    fn wait_for(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let s = self.screen();
+            if done(&s) {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "waiting for {what}; screen:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(30));
+        }
+    }
+
+    /// Waits until `prompt` is on the screen `n` times.
+    fn prompts(&self, prompt: &str, n: usize) -> String {
+        self.wait_for(&format!("{n} × {prompt:?}"), |s| {
+            s.matches(prompt).count() >= n
+        })
+    }
+}
+
+impl Drop for Pane {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+/// `stty -g` of a terminal, read from outside the pane.
+fn stty_g(tty: &str) -> String {
+    let f = std::fs::File::open(tty).unwrap();
+    let o = Command::new("stty").arg("-g").stdin(f).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    stdout(&o).trim().to_owned()
+}
+
+/// The nsexec process among those whose command line holds `needle`.
+fn nsexec_pid(needle: &str) -> Option<u32> {
+    pids_matching(needle).into_iter().find(|p| {
+        std::fs::read_link(format!("/proc/{p}/exe"))
+            .is_ok_and(|e| e.to_string_lossy().contains("nsexec"))
+    })
+}
+
+fn skip() -> bool {
+    skip_under_qemu("tmux drives the host's binary")
+}
+
+fn n() -> String {
+    nsexec().to_str().unwrap().to_owned()
+}
+
+/// The value printed after `key=` on the last line that has one.
+fn last_value(screen: &str, key: &str) -> Option<String> {
+    screen
+        .lines()
+        .filter_map(|l| l.split_once(key))
+        .map(|(_, v)| v.split_whitespace().next().unwrap_or("").to_owned())
+        .next_back()
+}
+
+#[test]
+fn a_new_pty_with_job_control_and_the_exit_status() {
+    if skip() {
+        return;
+    }
+    let pane = Pane::new("tty-job");
+    let outer = pane.tty();
+    let before = stty_g(&outer);
+    pane.type_line(&format!(
+        "PS1='inner$ ' {} --tty -- bash --norc --noprofile -i",
+        n()
+    ));
+    pane.prompts("inner$ ", 1);
+    // The relay holds the outer terminal raw while it runs.
+    assert_ne!(stty_g(&outer), before, "the outer terminal is not raw");
+    pane.type_line("echo \"inner\"\"=$(tty)\"");
+    let s = pane.prompts("inner$ ", 2);
+    let inner = last_value(&s, "inner=").unwrap();
+    assert!(inner.starts_with("/dev/pts/"), "{s}");
+    assert_ne!(inner, outer, "the payload has a pty of its own");
+    // Job control: stop a job with Ctrl-Z, list it, resume it, interrupt it.
+    let sleeper = "sleep 1001";
+    pane.type_line(sleeper);
+    wait_until(|| !pids_matching(sleeper).is_empty());
+    pane.key("C-z");
+    let s = pane.prompts("inner$ ", 3);
+    assert!(s.contains("Stopped"), "Ctrl-Z stops the job:\n{s}");
+    pane.type_line("jobs");
+    let s = pane.prompts("inner$ ", 4);
+    assert!(
+        s.lines()
+            .any(|l| l.starts_with("[1]+") && l.contains("Stopped") && l.contains(sleeper)),
+        "{s}"
+    );
+    pane.type_line("fg");
+    pane.wait_for("fg", |s| s.lines().any(|l| l.trim() == sleeper));
+    pane.key("C-c");
+    pane.prompts("inner$ ", 5);
+    assert_gone(sleeper, Duration::from_secs(5));
+    pane.type_line("exit 3");
+    pane.type_line("echo \"status\"\"=$?\"");
+    let s = pane.wait_for("the status", |s| s.contains("status="));
+    assert_eq!(last_value(&s, "status=").as_deref(), Some("3"), "{s}");
+    assert_eq!(stty_g(&outer), before, "the outer terminal is restored");
+}
+
+#[test]
+fn the_window_size_follows_the_outer_terminal() {
+    if skip() {
+        return;
+    }
+    let pane = Pane::new("tty-size");
+    pane.type_line(&format!(
+        "PS1='inner$ ' {} --tty -- bash --norc --noprofile -i",
+        n()
+    ));
+    pane.prompts("inner$ ", 1);
+    pane.type_line("echo \"size\"\"=$(stty size | tr ' ' x)\"");
+    let s = pane.prompts("inner$ ", 2);
+    assert_eq!(last_value(&s, "size=").as_deref(), Some("24x80"), "{s}");
+    pane.tmux(&["resize-window", "-t", "0", "-x", "100", "-y", "30"]);
+    // SIGWINCH reaches nsexec, which copies the size on to the pty.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut prompts = 2;
+    loop {
+        pane.type_line("echo \"size\"\"=$(stty size | tr ' ' x)\"");
+        prompts += 1;
+        let s = pane.prompts("inner$ ", prompts);
+        if last_value(&s, "size=").as_deref() == Some("30x100") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the size did not follow:\n{s}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    pane.type_line("exit");
+    pane.prompts("outer$ ", 2);
+}
+
+#[test]
+fn the_outer_terminal_is_restored_when_nsexec_is_terminated() {
+    if skip() {
+        return;
+    }
+    let pane = Pane::new("tty-term");
+    let outer = pane.tty();
+    let before = stty_g(&outer);
+    let sleeper = "sleep 1002";
+    pane.type_line(&format!("{} --tty -- {sleeper}", n()));
+    wait_until(|| nsexec_pid(sleeper).is_some() && pids_matching(sleeper).len() >= 2);
+    wait_until(|| stty_g(&outer) != before);
+    let pid = nsexec_pid(sleeper).unwrap();
+    assert_eq!(unsafe { libc::kill(pid as i32, libc::SIGTERM) }, 0);
+    // nsexec forwards SIGTERM; the payload's end ends the relay.
+    pane.type_line("echo \"status\"\"=$?\"");
+    let s = pane.wait_for("the status", |s| s.contains("status="));
+    assert_eq!(last_value(&s, "status=").as_deref(), Some("143"), "{s}");
+    assert_eq!(stty_g(&outer), before, "the outer terminal is restored");
+    assert_gone(sleeper, Duration::from_secs(5));
+}
+
+#[test]
+fn a_program_that_cannot_run_restores_the_terminal_too() {
+    if skip() {
+        return;
+    }
+    let pane = Pane::new("tty-missing");
+    let outer = pane.tty();
+    let before = stty_g(&outer);
+    pane.type_line(&format!(
+        "{} --tty -- /nonexistent/program; echo \"status\"\"=$?\"",
+        n()
+    ));
+    let s = pane.wait_for("the status", |s| s.contains("status="));
+    assert_eq!(last_value(&s, "status=").as_deref(), Some("127"), "{s}");
+    assert!(
+        s.contains("/nonexistent/program"),
+        "the error is shown:\n{s}"
+    );
+    assert_eq!(stty_g(&outer), before);
+}
+
+#[test]
+fn detach_gives_the_prompt_back_and_leaves_the_payload_in_its_namespaces() {
+    if skip() {
+        return;
+    }
+    let pane = Pane::new("tty-detach");
+    let dir = std::env::temp_dir().join(marker("tty-detach"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pid_file = dir.join("pid");
+    let sleeper = "sleep 1003";
+    pane.type_line(&format!(
+        "{} -d --pid-file {} -U -r -p -m -u -- {sleeper}; echo \"detached\"\"=$?\"",
+        n(),
+        pid_file.display()
+    ));
+    let s = pane.wait_for("the prompt", |s| s.contains("detached="));
+    assert_eq!(last_value(&s, "detached=").as_deref(), Some("0"), "{s}");
+    pane.prompts("outer$ ", 2);
+    let pid: u32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    // The payload is alive, PID 1 of its own pid namespace, and in new
+    // user, mount and uts namespaces; no nsexec is left.
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let nspid = status.lines().find(|l| l.starts_with("NSpid:")).unwrap();
+    assert!(nspid.split_whitespace().last() == Some("1"), "{nspid}");
+    for ns in ["user", "pid", "mnt", "uts"] {
+        assert_ne!(ns_link(&pid.to_string(), ns), ns_link("self", ns), "{ns}");
+    }
+    assert!(
+        std::fs::read_to_string(format!("/proc/{pid}/cmdline"))
+            .unwrap()
+            .contains("sleep"),
+        "the pid file names the payload"
+    );
+    assert_eq!(nsexec_pid(sleeper), None, "nsexec is gone");
+    unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    assert_gone(sleeper, Duration::from_secs(5));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn tty_with_a_console_socket_sends_the_pty_and_needs_no_terminal() {
+    if skip() {
+        return;
+    }
+    // In the foreground, --tty --console-socket is the console socket: the
+    // receiver holds the terminal, nsexec waits and gives the status.
+    let dir = std::env::temp_dir().join(marker("tty-console"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("s");
+    let _ = std::fs::remove_file(&path);
+    let listener = UnixListener::bind(&path).unwrap();
+    let mut c = cmd([
+        "--tty",
+        "--console-socket",
+        path.to_str().unwrap(),
+        "--",
+        "/bin/sh",
+        "-c",
+        "test -t 0 && echo on-the-pty; exit 6",
+    ]);
+    c.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = c.spawn().unwrap();
+    let (stream, _) = listener.accept().unwrap();
+    let (_, fds) = recv_fds(&stream);
+    assert_eq!(fds.len(), 1);
+    let o = wait_output(child, Duration::from_secs(10));
+    assert_eq!(o.status.code(), Some(6), "{}", stderr(&o));
+    let mut text = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let k = unsafe { libc::read(fds[0].as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+        if k <= 0 {
+            break;
+        }
+        text.extend_from_slice(&buf[..k as usize]);
+    }
+    assert!(String::from_utf8_lossy(&text).contains("on-the-pty"));
+    assert!(stdout(&o).is_empty());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn tty_without_a_terminal_is_refused_and_leaves_nothing() {
+    let dir = std::env::temp_dir().join(marker("tty-refused"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pid_file = dir.join("pid");
+    let cases: [&[&str]; 3] = [
+        &[
+            "--tty",
+            "--pid-file",
+            pid_file.to_str().unwrap(),
+            "--",
+            "true",
+        ],
+        &["-d", "--tty", "--", "true"],
+        &["--pid-file", "/nonexistent/dir/pid", "--", "true"],
+    ];
+    for args in cases {
+        let mut c = cmd(args);
+        c.stdin(Stdio::null());
+        let o = run(c, Duration::from_secs(10));
+        assert_eq!(o.status.code(), Some(125), "{args:?}: {}", stderr(&o));
+        let err = stderr(&o);
+        let first = err.lines().next().unwrap_or("");
+        assert!(first.starts_with("nsexec: "), "{args:?}: {err}");
+        assert!(
+            err.lines().count() <= 2 && err.lines().skip(1).all(|l| l.starts_with("Try ")),
+            "one line: {err}"
+        );
+        assert!(stdout(&o).is_empty());
+    }
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "no pid file");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn wait_until(cond: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
