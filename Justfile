@@ -86,8 +86,10 @@ fuzz secs="60":
 bench: build-all
     python3 bench/run.py --runs 200
     python3 bench/containers.py --rounds 10 --batch 20 --write
+    python3 bench/relay.py --mib 100 --rounds 5 --write
 
 # A few runs of each benchmark, no file written: keeps the bench working.
 bench-quick: build
     python3 bench/run.py --runs 5 --quick
     python3 bench/containers.py --rounds 1 --batch 3
+    python3 bench/relay.py --mib 5 --rounds 1

@@ -387,3 +387,80 @@ fn wait_until(cond: impl Fn() -> bool) {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+#[test]
+fn detach_with_tty_sends_the_pty_and_leaves_the_program_on_it() {
+    if skip() {
+        return;
+    }
+    // As `runc run -d -t --console-socket`: the receiver holds the terminal
+    // of a program that outlives nsexec.
+    let dir = std::env::temp_dir().join(marker("tty-detach-console"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("s");
+    let pid_file = dir.join("pid");
+    let listener = UnixListener::bind(&path).unwrap();
+    let receiver = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        recv_fds(&stream).1
+    });
+    let mut c = cmd([
+        "-d",
+        "--tty",
+        "--console-socket",
+        path.to_str().unwrap(),
+        "--pid-file",
+        pid_file.to_str().unwrap(),
+        "--",
+        "/bin/sh",
+        "-c",
+        "test -t 0 && echo detached-on-the-pty; read line; echo got-$line",
+    ]);
+    c.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let o = run(c, Duration::from_secs(10));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let fds = receiver.join().unwrap();
+    assert_eq!(fds.len(), 1);
+    let pid: i32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    // nsexec is gone; the program waits on its terminal for a line.
+    assert!(std::path::Path::new(&format!("/proc/{pid}")).exists());
+    let master = fds[0].as_raw_fd();
+    let line = b"hello\n";
+    assert_eq!(
+        unsafe { libc::write(master, line.as_ptr().cast(), line.len()) },
+        line.len() as isize
+    );
+    let mut text = Vec::new();
+    let mut buf = [0u8; 4096];
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !String::from_utf8_lossy(&text).contains("got-hello") {
+        assert!(
+            Instant::now() < deadline,
+            "{}",
+            String::from_utf8_lossy(&text)
+        );
+        let k = unsafe { libc::read(master, buf.as_mut_ptr().cast(), buf.len()) };
+        if k <= 0 {
+            break;
+        }
+        text.extend_from_slice(&buf[..k as usize]);
+    }
+    let text = String::from_utf8_lossy(&text);
+    assert!(text.contains("detached-on-the-pty"), "{text}");
+    assert!(text.contains("got-hello"), "{text}");
+    // Reap it: this test process is not its parent, so wait for it to go.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .is_ok_and(|s| !s.rsplit_once(')').unwrap().1.trim_start().starts_with('Z'))
+    {
+        assert!(Instant::now() < deadline, "the program did not end");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
