@@ -651,6 +651,7 @@ fn number(name: &str) -> i64 {
         "unlinkat" => libc::SYS_unlinkat,
         "ppoll" => libc::SYS_ppoll,
         "signalfd4" => libc::SYS_signalfd4,
+        "madvise" => libc::SYS_madvise,
         other => panic!("no x86_64 number for {other}"),
     }
 }

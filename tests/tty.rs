@@ -49,9 +49,9 @@ impl Pane {
         stdout(&o)
     }
 
-    /// Types `line` and Enter.
-    /// The lines below write `key""=value`, so that the typed command never
-    /// shows `key=` on the screen: only its output does.
+    /// Types `line` and Enter. The tests type `key""=value` and
+    /// `PS1='inner''$ '`, so that what is typed never shows `key=` or the
+    /// prompt on the screen: only output does.
     fn type_line(&self, line: &str) {
         self.tmux(&["send-keys", "-t", "0", "-l", line]);
         self.tmux(&["send-keys", "-t", "0", "Enter"]);
@@ -147,7 +147,7 @@ fn a_new_pty_with_job_control_and_the_exit_status() {
     let outer = pane.tty();
     let before = stty_g(&outer);
     pane.type_line(&format!(
-        "PS1='inner$ ' {} --tty -- bash --norc --noprofile -i",
+        "PS1='inner''$ ' {} --tty -- bash --norc --noprofile -i",
         n()
     ));
     pane.prompts("inner$ ", 1);
@@ -191,7 +191,7 @@ fn the_window_size_follows_the_outer_terminal() {
     }
     let pane = Pane::new("tty-size");
     pane.type_line(&format!(
-        "PS1='inner$ ' {} --tty -- bash --norc --noprofile -i",
+        "PS1='inner''$ ' {} --tty -- bash --norc --noprofile -i",
         n()
     ));
     pane.prompts("inner$ ", 1);

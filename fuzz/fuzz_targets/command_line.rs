@@ -25,10 +25,10 @@ impl fmt::Out for Sink {
 fuzz_target!(|data: &[u8]| {
     let args: Vec<&[u8]> = data.split(|&c| c == 0).collect();
     match cli::args::parse(&args) {
-        Ok(c) => {
+        Ok((c, r)) => {
             assert!(c.payload <= args.len());
             let mut s = Sink(Vec::new());
-            let _ = cli::args::write_map(&c.uid_map, 1000, Some((100000, 65536)), &mut s);
+            let _ = cli::args::write_map(&c.uid_map, &r.uid, 1000, Some((100000, 65536)), &mut s);
         }
         Err(e) => {
             let mut s = Sink(Vec::new());

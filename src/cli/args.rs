@@ -6,7 +6,6 @@
 use crate::cli::values::signal_number;
 use crate::config::NsType;
 use crate::fmt::{Out, parse_dec, parse_int};
-use heapless::Vec;
 use linux_raw_sys::general as g;
 
 pub const USAGE: &str = "\
@@ -73,9 +72,65 @@ pub enum Action {
 }
 
 /// How one id map is to be built.
-// Ranges is large, but there is no heap to box it into and a Cli exists once.
-#[allow(clippy::large_enum_variant)]
-#[derive(Clone, PartialEq, Eq, Debug)]
+/// At most `N` items, whose empty value is all zero bits when `zero` is:
+/// heapless's Vec leaves its buffer uninitialised, which puts a `static`
+/// holding one in .data, where all of it is loaded; an all-zero static is
+/// in .bss, where the pages nothing writes cost no memory.
+#[derive(Clone, Copy, Debug)]
+pub struct List<T: Copy, const N: usize> {
+    len: usize,
+    items: [T; N],
+}
+
+impl<T: Copy, const N: usize> List<T, N> {
+    pub const fn new(zero: T) -> Self {
+        List {
+            len: 0,
+            items: [zero; N],
+        }
+    }
+
+    pub fn push(&mut self, item: T) -> Result<(), ()> {
+        let slot = self.items.get_mut(self.len).ok_or(())?;
+        *slot = item;
+        self.len += 1;
+        Ok(())
+    }
+}
+
+impl<T: Copy, const N: usize> core::ops::Deref for List<T, N> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        self.items.get(..self.len).unwrap_or(&[])
+    }
+}
+
+impl<T: Copy + PartialEq, const N: usize> PartialEq for List<T, N> {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl<T: Copy + Eq, const N: usize> Eq for List<T, N> {}
+
+/// The `--map-users` and `--map-groups` ranges (`inner outer count`). They
+/// are kept apart from the [`Cli`]: up to 340 of each (the kernel's limit)
+/// is 8 KiB, which a long-lived init should not carry in its data.
+#[derive(Clone, Debug)]
+pub struct Ranges {
+    pub uid: List<(u32, u32, u32), 340>,
+    pub gid: List<(u32, u32, u32), 340>,
+}
+
+impl Ranges {
+    /// All zero bits: a `static` of it is in .bss.
+    pub const EMPTY: Ranges = Ranges {
+        uid: List::new((0, 0, 0)),
+        gid: List::new((0, 0, 0)),
+    };
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum IdMapSpec {
     None,
     /// `0 <caller> 1`.
@@ -84,8 +139,8 @@ pub enum IdMapSpec {
     Current,
     /// `<inner> <caller> 1`.
     Single(u32),
-    /// `inner outer count` lines.
-    Ranges(Vec<(u32, u32, u32), 340>),
+    /// `inner outer count` lines: the [`Ranges`] given.
+    Ranges,
     /// `0 <caller> 1` and `1 <start> <count>` from /etc/subuid or /etc/subgid.
     Auto,
 }
@@ -100,7 +155,9 @@ pub struct Cli<'a> {
     pub target: Option<i32>,
     /// With `--target`: the types to join (0: every one that differs).
     pub target_types: u32,
-    pub joins: Vec<(NsType, &'a [u8]), 8>,
+    /// `--join TYPE=PATH`: the path to join for each type, by
+    /// `NsType::ALL` order (one namespace of a type can be joined).
+    pub joins: [Option<&'a [u8]>; 8],
     pub uid_map: IdMapSpec,
     pub gid_map: IdMapSpec,
     pub setgroups: Option<bool>,
@@ -117,7 +174,7 @@ pub struct Cli<'a> {
     pub tty: bool,
     pub init: bool,
     pub init_group: bool,
-    pub remap_exit: Vec<u8, 16>,
+    pub remap_exit: List<u8, 16>,
     pub pdeathsig: Option<u32>,
     /// `--merge FILE`, with `--seccomp-profile`.
     pub merge: Option<&'a [u8]>,
@@ -424,15 +481,26 @@ fn ns_flag(long: &str) -> Option<u32> {
     })
 }
 
-/// Parses the arguments after argv[0].
-pub fn parse<'a>(args: &[&'a [u8]]) -> Result<Cli<'a>, CliError<'a>> {
-    let mut cli = Cli {
+impl<'a> Cli<'a> {
+    /// The namespaces `--join` names, in `NsType::ALL` order.
+    pub fn joined(&self) -> impl Iterator<Item = (NsType, &'a [u8])> + '_ {
+        NsType::ALL
+            .into_iter()
+            .zip(self.joins.iter())
+            .filter_map(|(t, p)| p.map(|p| (t, p)))
+    }
+}
+
+impl Cli<'_> {
+    /// Nothing asked for yet. All zero bits, so a `static` of it is in .bss
+    /// and only the pages an option writes become resident.
+    pub const EMPTY: Cli<'static> = Cli {
         action: Action::Run,
-        payload: args.len(),
+        payload: 0,
         create: 0,
         target: None,
         target_types: 0,
-        joins: Vec::new(),
+        joins: [None; 8],
         uid_map: IdMapSpec::None,
         gid_map: IdMapSpec::None,
         setgroups: None,
@@ -447,13 +515,32 @@ pub fn parse<'a>(args: &[&'a [u8]]) -> Result<Cli<'a>, CliError<'a>> {
         tty: false,
         init: false,
         init_group: false,
-        remap_exit: Vec::new(),
+        remap_exit: List::new(0),
         pdeathsig: None,
         merge: None,
         seccomp_bpf: None,
         detach: false,
         pid_file: None,
     };
+}
+
+/// Parses the arguments after argv[0].
+pub fn parse<'a>(args: &[&'a [u8]]) -> Result<(Cli<'a>, Ranges), CliError<'a>> {
+    let mut cli = Cli::EMPTY;
+    let mut ranges = Ranges::EMPTY;
+    parse_into(&mut cli, &mut ranges, args)?;
+    Ok((cli, ranges))
+}
+
+/// As [`parse`], into `cli` and `ranges`, which must be [`Cli::EMPTY`] and
+/// [`Ranges::EMPTY`]: the command line's mode keeps them in static memory,
+/// where they cost no stack.
+pub fn parse_into<'a>(
+    cli: &mut Cli<'a>,
+    ranges: &mut Ranges,
+    args: &[&'a [u8]],
+) -> Result<(), CliError<'a>> {
+    cli.payload = args.len();
     let mut types = 0u32;
     let mut options = 0usize;
     let mut alone: Option<(&'static str, Action)> = None;
@@ -487,7 +574,7 @@ pub fn parse<'a>(args: &[&'a [u8]]) -> Result<Cli<'a>, CliError<'a>> {
                 }
             };
             options += 1;
-            apply(&mut cli, &mut types, &mut alone, opt, value)?;
+            apply(cli, ranges, &mut types, &mut alone, opt, value)?;
         } else if let Some(shorts) = arg.strip_prefix(b"-").filter(|s| !s.is_empty()) {
             let mut k = 0;
             while let Some(&c) = shorts.get(k) {
@@ -513,7 +600,7 @@ pub fn parse<'a>(args: &[&'a [u8]]) -> Result<Cli<'a>, CliError<'a>> {
                     None
                 };
                 options += 1;
-                apply(&mut cli, &mut types, &mut alone, opt, value)?;
+                apply(cli, ranges, &mut types, &mut alone, opt, value)?;
             }
         } else {
             cli.payload = i - 1;
@@ -527,7 +614,7 @@ pub fn parse<'a>(args: &[&'a [u8]]) -> Result<Cli<'a>, CliError<'a>> {
             return Err(CliError::Alone(name));
         }
         cli.action = action;
-        return Ok(cli);
+        return Ok(());
     }
     if cli.merge.is_some() {
         return Err(CliError::Needs("--merge", "--seccomp-profile"));
@@ -542,9 +629,7 @@ pub fn parse<'a>(args: &[&'a [u8]]) -> Result<Cli<'a>, CliError<'a>> {
         cli.create = types;
     }
     if cli.uid_map != IdMapSpec::None || cli.gid_map != IdMapSpec::None {
-        if cli.target_types & g::CLONE_NEWUSER != 0
-            || cli.joins.iter().any(|(t, _)| *t == NsType::User)
-        {
+        if cli.target_types & g::CLONE_NEWUSER != 0 || cli.joins[NsType::User as usize].is_some() {
             return Err(CliError::Needs(
                 "--map-*",
                 "a new user namespace, not a joined one",
@@ -587,11 +672,12 @@ pub fn parse<'a>(args: &[&'a [u8]]) -> Result<Cli<'a>, CliError<'a>> {
             return Err(CliError::Needs("--detach --init", "--pid"));
         }
     }
-    Ok(cli)
+    Ok(())
 }
 
 fn apply<'a>(
     cli: &mut Cli<'a>,
+    ranges: &mut Ranges,
     types: &mut u32,
     alone: &mut Option<(&'static str, Action)>,
     opt: &'static Opt,
@@ -619,19 +705,17 @@ fn apply<'a>(
             let eq = v.iter().position(|&c| c == b'=').ok_or_else(bad)?;
             let ns = NsType::from_name(v.get(..eq).unwrap_or(&[])).ok_or_else(bad)?;
             let path = v.get(eq + 1..).filter(|p| !p.is_empty()).ok_or_else(bad)?;
-            if cli.joins.iter().any(|(t, _)| *t == ns) {
+            let slot = cli.joins.get_mut(ns as usize).ok_or_else(bad)?;
+            if slot.replace(path).is_some() {
                 return Err(CliError::Twice("--join of one namespace type"));
             }
-            cli.joins
-                .push((ns, path))
-                .map_err(|_| CliError::TooMany("--join"))?;
         }
         "map-root-user" => set_both(cli, IdMapSpec::Root),
         "map-current-user" => set_both(cli, IdMapSpec::Current),
         "map-user" => cli.uid_map = IdMapSpec::Single(id(v).ok_or_else(bad)?),
         "map-group" => cli.gid_map = IdMapSpec::Single(id(v).ok_or_else(bad)?),
-        "map-users" => add_range(&mut cli.uid_map, v).map_err(|()| bad())?,
-        "map-groups" => add_range(&mut cli.gid_map, v).map_err(|()| bad())?,
+        "map-users" => add_range(&mut cli.uid_map, &mut ranges.uid, v).map_err(|()| bad())?,
+        "map-groups" => add_range(&mut cli.gid_map, &mut ranges.gid, v).map_err(|()| bad())?,
         "setgroups" => {
             cli.setgroups = Some(match v {
                 b"allow" => true,
@@ -712,7 +796,7 @@ fn modes<'a>(value: Option<&[u8]>, bad: impl FnOnce() -> CliError<'a>) -> Result
 }
 
 fn set_both(cli: &mut Cli<'_>, spec: IdMapSpec) {
-    cli.gid_map = spec.clone();
+    cli.gid_map = spec;
     cli.uid_map = spec;
 }
 
@@ -720,7 +804,11 @@ fn id(v: &[u8]) -> Option<u32> {
     parse_dec(v, u64::from(u32::MAX - 1)).map(|x| x as u32)
 }
 
-fn add_range(spec: &mut IdMapSpec, v: &[u8]) -> Result<(), ()> {
+fn add_range(
+    spec: &mut IdMapSpec,
+    list: &mut List<(u32, u32, u32), 340>,
+    v: &[u8],
+) -> Result<(), ()> {
     if v == b"auto" {
         *spec = IdMapSpec::Auto;
         return Ok(());
@@ -734,19 +822,16 @@ fn add_range(spec: &mut IdMapSpec, v: &[u8]) -> Result<(), ()> {
     if count == 0 {
         return Err(());
     }
-    if !matches!(spec, IdMapSpec::Ranges(_)) {
-        *spec = IdMapSpec::Ranges(Vec::new());
-    }
-    match spec {
-        IdMapSpec::Ranges(r) => r.push((inner, outer, count)).map_err(|_| ()),
-        _ => Err(()),
-    }
+    *spec = IdMapSpec::Ranges;
+    list.push((inner, outer, count))
 }
 
-/// Writes the `/proc/PID/uid_map` text for `spec`; `caller` is the caller's
-/// uid (or gid), `auto` its subordinate range.
+/// Writes the `/proc/PID/uid_map` text for `spec`; `ranges` are the ones
+/// given for it, `caller` is the caller's uid (or gid), `auto` its
+/// subordinate range.
 pub fn write_map(
     spec: &IdMapSpec,
+    ranges: &[(u32, u32, u32)],
     caller: u32,
     auto: Option<(u32, u32)>,
     out: &mut impl Out,
@@ -765,8 +850,8 @@ pub fn write_map(
         IdMapSpec::Root => line(&mut put, 0, caller, 1),
         IdMapSpec::Current => line(&mut put, caller, caller, 1),
         IdMapSpec::Single(inner) => line(&mut put, *inner, caller, 1),
-        IdMapSpec::Ranges(r) => {
-            for &(a, b, c) in r.iter() {
+        IdMapSpec::Ranges => {
+            for &(a, b, c) in ranges {
                 put(a, b, c);
             }
         }
@@ -788,7 +873,7 @@ mod tests {
 
     fn p<'a>(args: &[&'a str]) -> Result<Cli<'a>, CliError<'a>> {
         let v: std::vec::Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
-        parse(&v).map(|c| c)
+        parse(&v).map(|(c, _)| c)
     }
 
     #[test]
@@ -831,18 +916,17 @@ mod tests {
 
     #[test]
     fn map_ranges_accumulate() {
-        let c = p(&[
-            "--map-users=0:100000:1000",
-            "--map-users",
-            "1000:200000:10",
-            "--map-groups=auto",
-            "x",
+        let (c, r) = parse(&[
+            &b"--map-users=0:100000:1000"[..],
+            b"--map-users",
+            b"1000:200000:10",
+            b"--map-groups=auto",
+            b"x",
         ])
         .unwrap();
-        assert_eq!(
-            c.uid_map,
-            IdMapSpec::Ranges(Vec::from_slice(&[(0, 100000, 1000), (1000, 200000, 10)]).unwrap())
-        );
+        assert_eq!(c.uid_map, IdMapSpec::Ranges);
+        assert_eq!(&r.uid[..], [(0, 100000, 1000), (1000, 200000, 10)]);
+        assert!(r.gid.is_empty());
         assert_eq!(c.gid_map, IdMapSpec::Auto);
         assert_ne!(
             c.create & g::CLONE_NEWUSER,
@@ -850,19 +934,19 @@ mod tests {
             "mapping implies a user namespace"
         );
         let mut out = std::vec::Vec::new();
-        write_map(&c.uid_map, 1000, None, &mut out).unwrap();
+        write_map(&c.uid_map, &r.uid, 1000, None, &mut out).unwrap();
         assert_eq!(out, b"0 100000 1000\n1000 200000 10\n");
         out.clear();
-        write_map(&c.gid_map, 1000, Some((100000, 65536)), &mut out).unwrap();
+        write_map(&c.gid_map, &r.gid, 1000, Some((100000, 65536)), &mut out).unwrap();
         assert_eq!(out, b"0 1000 1\n1 100000 65536\n");
     }
 
     #[test]
     fn single_maps_use_the_caller() {
         let mut out = std::vec::Vec::new();
-        write_map(&IdMapSpec::Root, 1000, None, &mut out).unwrap();
-        write_map(&IdMapSpec::Current, 1000, None, &mut out).unwrap();
-        write_map(&IdMapSpec::Single(7), 1000, None, &mut out).unwrap();
+        write_map(&IdMapSpec::Root, &[], 1000, None, &mut out).unwrap();
+        write_map(&IdMapSpec::Current, &[], 1000, None, &mut out).unwrap();
+        write_map(&IdMapSpec::Single(7), &[], 1000, None, &mut out).unwrap();
         assert_eq!(out, b"0 1000 1\n1000 1000 1\n7 1000 1\n");
     }
 
@@ -1002,9 +1086,10 @@ mod tests {
             "a",
         ])
         .unwrap();
+        let joined: std::vec::Vec<(NsType, &[u8])> = c.joined().collect();
         assert_eq!(
-            &c.joins[..],
-            &[
+            joined,
+            [
                 (NsType::Net, &b"/proc/1/ns/net"[..]),
                 (NsType::Uts, &b"/x"[..])
             ]

@@ -3,7 +3,7 @@
 //! runs the payload in the foreground or as its init.
 #![allow(unsafe_code)]
 
-use crate::cli::args::{self as cli, Action, Cli, IdMapSpec};
+use crate::cli::args::{self as cli, Action, Cli, IdMapSpec, Ranges};
 use crate::cli::values;
 use crate::config::{Config, NsPath, NsType};
 use crate::errno::Errno;
@@ -24,20 +24,21 @@ use linux_raw_sys::general as g;
 const MAX_ARGS: usize = 256;
 
 pub fn run(p: &Process) -> i32 {
-    let mut args: Vec<&[u8], MAX_ARGS> = Vec::new();
+    let (args, cli, ranges) = command_line();
     for i in 1..p.argv.len() {
         if args.push(p.arg(i).unwrap_or(b"")).is_err() {
             break;
         }
     }
     let truncated = p.argv.len().saturating_sub(1) > MAX_ARGS;
-    let cli = match cli::parse(&args) {
-        Ok(c) => c,
+    match cli::parse_into(cli, ranges, args) {
+        Ok(()) => {}
         Err(cli::CliError::NoProgram) if truncated => {
             return usage_error(|t| t.str("more than 256 options before the program"));
         }
         Err(e) => return usage_error(|t| e.describe(t)),
-    };
+    }
+    let cli: &'static Cli<'static> = cli;
     match cli.action {
         Action::Help => print(cli::USAGE.as_bytes()),
         Action::Version => print(concat!("nsexec ", env!("CARGO_PKG_VERSION"), "\n").as_bytes()),
@@ -46,7 +47,7 @@ pub fn run(p: &Process) -> i32 {
             None => crate::seccomp::print_profile(modes),
             Some(path) => crate::seccomp::print_merged(modes, path).unwrap_or_else(log::report),
         },
-        Action::Run => match execute(p, &cli) {
+        Action::Run => match execute(p, cli) {
             Ok(code) => code,
             Err(f) => log::report(f),
         },
@@ -92,6 +93,30 @@ impl Storage {
 /// written, so a long-lived init does not carry 24 KiB of zeroed maps.
 static mut STORAGE: Storage = Storage::new();
 
+/// The arguments and what they ask for, in .bss too: a long-lived init
+/// reads a few fields of them, and keeps no deep stack frame for them.
+static mut ARGS: Vec<&'static [u8], MAX_ARGS> = Vec::new();
+static mut CLI: Cli<'static> = Cli::EMPTY;
+static mut RANGES: Ranges = Ranges::EMPTY;
+
+fn command_line() -> (
+    &'static mut Vec<&'static [u8], MAX_ARGS>,
+    &'static mut Cli<'static>,
+    &'static mut Ranges,
+) {
+    let (args, cli, ranges) = (&raw mut ARGS, &raw mut CLI, &raw mut RANGES);
+    // SAFETY: called once, by `run`, in a single-threaded process; no other
+    // reference to ARGS, CLI or RANGES exists.
+    unsafe { (&mut *args, &mut *cli, &mut *ranges) }
+}
+
+/// The ranges `run` parsed into RANGES, for reading.
+fn ranges() -> &'static Ranges {
+    let r = &raw const RANGES;
+    // SAFETY: written only by `run`'s parse, before anything reads it.
+    unsafe { &*r }
+}
+
 fn storage() -> &'static mut Storage {
     let p = &raw mut STORAGE;
     // SAFETY: called once, by `execute`, in a single-threaded process; no
@@ -99,8 +124,8 @@ fn storage() -> &'static mut Storage {
     unsafe { &mut *p }
 }
 
-fn execute(p: &Process, cli: &Cli<'_>) -> Result<i32, Fail> {
-    if cli.target.is_some() || !cli.joins.is_empty() {
+fn execute(p: &Process, cli: &'static Cli<'static>) -> Result<i32, Fail> {
+    if cli.target.is_some() || cli.joined().next().is_some() {
         crate::hardening::reexec_for_join(p)?;
     }
     // Without a terminal to relay, --tty fails before anything is made.
@@ -240,6 +265,9 @@ fn execute(p: &Process, cli: &Cli<'_>) -> Result<i32, Fail> {
         f.commit(child)?;
     }
     let group = cli.init_group && cli.init && !in_new_pidns;
+    if cli.init && pty.is_none() {
+        init::supervise_forever(child, group, &cli.remap_exit);
+    }
     let s = Supervise { child, group };
     let status = match &pty {
         Some(master) => crate::tty::relay(master.raw(), &s)?,
@@ -275,7 +303,7 @@ fn build_config<'s>(
         clone_flags: cli.create,
         ..Config::default()
     };
-    for &(ns, path) in cli.joins.iter() {
+    for (ns, path) in cli.joined() {
         push_path(&mut cfg, ns, path)?;
     }
     if let Some(pid) = cli.target {
@@ -289,11 +317,13 @@ fn build_config<'s>(
                 (None, None)
             };
         if !matches!(cli.uid_map, IdMapSpec::None) {
-            cli::write_map(&cli.uid_map, uid, subuid, uid_map).map_err(|e| cli_fail(&e))?;
+            cli::write_map(&cli.uid_map, &ranges().uid, uid, subuid, uid_map)
+                .map_err(|e| cli_fail(&e))?;
             cfg.uid_map = Some(uid_map.bytes());
         }
         if !matches!(cli.gid_map, IdMapSpec::None) {
-            cli::write_map(&cli.gid_map, gid, subgid, gid_map).map_err(|e| cli_fail(&e))?;
+            cli::write_map(&cli.gid_map, &ranges().gid, gid, subgid, gid_map)
+                .map_err(|e| cli_fail(&e))?;
             cfg.gid_map = Some(gid_map.bytes());
         }
         cfg.setgroups = cli.setgroups.unwrap_or(true);
@@ -514,9 +544,9 @@ fn open_console(path: &[u8]) -> Result<OwnedFd, Fail> {
     Ok(master)
 }
 
-struct Payload<'p, 'c> {
+struct Payload<'p> {
     p: &'p Process,
-    cli: &'c Cli<'c>,
+    cli: &'static Cli<'static>,
     console: Option<sys::RawFd>,
     old_mask: SigSet,
     /// Length of the `--seccomp-bpf` filter to load just before the exec.
@@ -526,7 +556,7 @@ struct Payload<'p, 'c> {
     detach: bool,
 }
 
-impl Payload<'_, '_> {
+impl Payload<'_> {
     fn argv_start(&self) -> usize {
         self.cli.payload + 1
     }
@@ -557,14 +587,14 @@ impl Payload<'_, '_> {
 }
 
 /// The first process inside a new pid namespace (or the foreground child).
-fn child_main(pl: &Payload<'_, '_>, parent: Pid, in_new_pidns: bool) -> i32 {
+fn child_main(pl: &Payload<'_>, parent: Pid, in_new_pidns: bool) -> i32 {
     match child_steps(pl, parent, in_new_pidns) {
         Ok(code) => code,
         Err(f) => log::report(f),
     }
 }
 
-fn child_steps(pl: &Payload<'_, '_>, parent: Pid, in_new_pidns: bool) -> Result<i32, Fail> {
+fn child_steps(pl: &Payload<'_>, parent: Pid, in_new_pidns: bool) -> Result<i32, Fail> {
     if let Some(sig) = pl.cli.kill_child {
         sys::set_pdeathsig(sig).map_err(failed("prctl(PR_SET_PDEATHSIG)", b""))?;
         // Outside a new pid namespace, a changed parent means it already died.
@@ -599,20 +629,16 @@ fn child_steps(pl: &Payload<'_, '_>, parent: Pid, in_new_pidns: bool) -> Result<
             // Only the program's copy may hold it open until its exec.
             let _ = sys::close(fd);
         }
-        let status = init::supervise(&Supervise {
-            child: payload,
-            group: pl.cli.init_group,
-        })?;
-        return Ok(exit_code(pl.cli, status));
+        init::supervise_forever(payload, pl.cli.init_group, &pl.cli.remap_exit);
     }
     Err(start_payload(pl))
 }
 
-fn run_payload(pl: &Payload<'_, '_>, _init: Pid) -> i32 {
+fn run_payload(pl: &Payload<'_>, _init: Pid) -> i32 {
     log::report(start_payload(pl))
 }
 
-fn start_payload(pl: &Payload<'_, '_>) -> Fail {
+fn start_payload(pl: &Payload<'_>) -> Fail {
     if pl.cli.init_group {
         if let Err(e) = sys::setpgid(0, 0) {
             return Fail::new("setpgid").errno(e);

@@ -35,8 +35,37 @@ pub struct Supervise {
     pub group: bool,
 }
 
+/// A long-lived init (`--init`): supervises `child` and exits with its
+/// status, or 0 for a code in `remap`. It never returns, so the frames of
+/// the set-up that called it are dead: their pages, and those of the code
+/// set-up ran, go back to the kernel before the loop starts, and the loop
+/// runs from code of its own (linker.ld).
+#[unsafe(link_section = ".nsexec.loop")] // with the init's loop (linker.ld)
+#[allow(unsafe_code)] // the attribute, and the call below
+#[inline(never)]
+pub fn supervise_forever(child: Pid, group: bool, remap: &'static [u8]) -> ! {
+    // SAFETY: this function never returns, holds only scalars and a
+    // 'static slice, and it and what it calls have small frames.
+    unsafe { sys::shed_setup_pages() };
+    let code = match supervise(&Supervise { child, group }) {
+        Ok(status) => {
+            let code = status.code();
+            if remap.iter().any(|&c| i32::from(c) == code) {
+                0
+            } else {
+                code
+            }
+        }
+        Err(f) => crate::log::report(f),
+    };
+    sys::exit(code)
+}
+
 /// Forwards signals to `s.child` and reaps every child until `s.child`
 /// ends; returns its status.
+#[unsafe(link_section = ".nsexec.loop")] // with the init's loop (linker.ld)
+#[allow(unsafe_code)] // the attribute only places the function
+#[inline(never)]
 pub fn supervise(s: &Supervise) -> Result<ExitStatus, Fail> {
     loop {
         let sig = match sys::wait_signal(WAITED) {
@@ -55,6 +84,9 @@ pub fn supervise(s: &Supervise) -> Result<ExitStatus, Fail> {
 }
 
 /// Passes `sig` on to the payload (or its process group).
+#[unsafe(link_section = ".nsexec.loop")] // with the init's loop (linker.ld)
+#[allow(unsafe_code)] // the attribute only places the function
+#[inline(never)]
 pub fn forward(s: &Supervise, sig: u32) -> Result<(), Fail> {
     let to = if s.group { -s.child } else { s.child };
     match sys::kill(to, sig) {
@@ -65,6 +97,9 @@ pub fn forward(s: &Supervise, sig: u32) -> Result<(), Fail> {
 }
 
 /// Reaps every child that has ended; returns `child`'s status if it was one.
+#[unsafe(link_section = ".nsexec.loop")] // with the init's loop (linker.ld)
+#[allow(unsafe_code)] // the attribute only places the function
+#[inline(never)]
 pub fn reap(child: Pid) -> Result<Option<ExitStatus>, Fail> {
     let mut found = None;
     loop {

@@ -3,6 +3,7 @@
 #![allow(unsafe_code)]
 
 use core::slice;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 /// A NUL-terminated string from the initial stack.
 pub type CPtr = *const u8;
@@ -45,10 +46,44 @@ pub fn cstr(p: CPtr) -> &'static [u8] {
     }
 }
 
+/// The page size the kernel gave in the auxiliary vector (4 KiB until read).
+static PAGE_SIZE: AtomicUsize = AtomicUsize::new(4096);
+
+pub fn page_size() -> usize {
+    PAGE_SIZE.load(Ordering::Relaxed)
+}
+
+/// Where the kernel left the stack pointer at entry: `argc`, then the
+/// argument and environment pointers and the auxiliary vector, then their
+/// strings. Everything below it is frames. 0 until `start` runs.
+static INITIAL_STACK: AtomicUsize = AtomicUsize::new(0);
+
+pub fn initial_stack() -> usize {
+    INITIAL_STACK.load(Ordering::Relaxed)
+}
+
+/// The read-only part of nsexec's own image (code and constants), as the
+/// linker script lays it out: page-aligned start, end within the last page.
+#[cfg(not(test))]
+pub fn image() -> (usize, usize) {
+    unsafe extern "C" {
+        static __ehdr_start: u8;
+        static __nsexec_image_end: u8;
+    }
+    // Only the addresses are taken; nothing is read through them. The
+    // linker defines __ehdr_start at the ELF header, the image's first byte.
+    (
+        (&raw const __ehdr_start) as usize,
+        (&raw const __nsexec_image_end) as usize,
+    )
+}
+
 #[cfg(not(test))]
 const AT_NULL: usize = 0;
 #[cfg(not(test))]
 const AT_SECURE: usize = linux_raw_sys::auxvec::AT_SECURE as usize;
+#[cfg(not(test))]
+const AT_PAGESZ: usize = linux_raw_sys::auxvec::AT_PAGESZ as usize;
 
 /// Entered from the arch `_start` with the address of `argc`.
 ///
@@ -57,6 +92,7 @@ const AT_SECURE: usize = linux_raw_sys::auxvec::AT_SECURE as usize;
 /// envp..., NULL, auxv pairs ending in AT_NULL.
 #[cfg(not(test))]
 pub unsafe extern "C" fn start(sp: *const usize) -> ! {
+    INITIAL_STACK.store(sp as usize, Ordering::Relaxed);
     // SAFETY: the layout is the one the function's contract describes.
     let (process, secure) = unsafe {
         let argc = *sp;
@@ -71,6 +107,9 @@ pub unsafe extern "C" fn start(sp: *const usize) -> ! {
         while *aux != AT_NULL {
             if *aux == AT_SECURE {
                 secure = *aux.add(1) != 0;
+            }
+            if *aux == AT_PAGESZ {
+                PAGE_SIZE.store(*aux.add(1), Ordering::Relaxed);
             }
             aux = aux.add(2);
         }

@@ -125,6 +125,7 @@ syscall_table! {
     unlinkat = __NR_unlinkat => DETACH,
     ppoll = __NR_ppoll => TTY,
     signalfd4 = __NR_signalfd4 => TTY,
+    madvise = __NR_madvise => INIT,
 }
 
 /// Calls only the selftest variant makes (the VM runner's console-socket

@@ -145,6 +145,7 @@ pub fn close(fd: RawFd) -> Result<(), Errno> {
     unsafe { sc1(Sysno::close, fd as usize) }.map(drop)
 }
 
+#[unsafe(link_section = ".nsexec.loop")] // with the init's loop (linker.ld)
 pub fn exit(code: i32) -> ! {
     // SAFETY: exit_group does not return when it succeeds.
     let _ = unsafe { sc1(Sysno::exit_group, code as usize) };
@@ -297,6 +298,17 @@ pub fn mount(src: &[u8], target: &[u8], fstype: &[u8], flags: u32) -> Result<(),
         )
     }
     .map(drop)
+}
+
+/// `madvise(2)` over `[addr, addr + len)`; `addr` page-aligned.
+///
+/// # Safety
+/// With an advice that discards contents (`MADV_DONTNEED` on private
+/// anonymous memory reads back as zeros), nothing may use the range's old
+/// contents afterwards.
+pub unsafe fn madvise(addr: usize, len: usize, advice: u32) -> Result<(), Errno> {
+    // SAFETY: forwarded to the caller; madvise reads no user memory.
+    unsafe { sc3(Sysno::madvise, addr, len, advice as usize) }.map(drop)
 }
 
 pub fn sethostname(name: &[u8]) -> Result<(), Errno> {

@@ -5,6 +5,7 @@ use super::*;
 use crate::syscalls::{Sysno, sc2, sc3, sc4};
 use linux_raw_sys::general as g;
 
+#[unsafe(link_section = ".nsexec.loop")] // with the init's loop (linker.ld)
 pub fn kill(pid: Pid, sig: u32) -> Result<(), Errno> {
     // SAFETY: integers only.
     unsafe { sc2(Sysno::kill, pid as usize, sig as usize) }.map(drop)
@@ -28,6 +29,7 @@ impl ExitStatus {
     }
 
     /// The shell's view: the code, or 128 + the signal.
+    #[unsafe(link_section = ".nsexec.loop")] // with the init's loop (linker.ld)
     pub fn code(self) -> i32 {
         match self {
             ExitStatus::Exited(c) => i32::from(c),
@@ -37,6 +39,7 @@ impl ExitStatus {
 }
 
 /// `wait4(pid, .., flags)`: `Ok(None)` when WNOHANG found nothing.
+#[unsafe(link_section = ".nsexec.loop")] // with the init's loop (linker.ld)
 pub fn wait4(pid: Pid, flags: u32) -> Result<Option<(Pid, ExitStatus)>, Errno> {
     let mut status = 0i32;
     // SAFETY: status is a valid i32 for the kernel to write; no rusage.
@@ -112,6 +115,16 @@ struct ChildStacks([[u8; CHILD_STACK_SIZE]; 2]);
 const CHILD_STACK_SIZE: usize = 64 * 1024;
 static mut CHILD_STACKS: ChildStacks = ChildStacks([[0; CHILD_STACK_SIZE]; 2]);
 
+/// The child stack `sp` is on, if it is on one of them.
+pub fn current_child_stack(sp: usize) -> Option<(usize, usize)> {
+    let base = (&raw const CHILD_STACKS) as usize;
+    let end = base + 2 * CHILD_STACK_SIZE;
+    (sp >= base && sp < end).then(|| {
+        let lo = base + (sp - base) / CHILD_STACK_SIZE * CHILD_STACK_SIZE;
+        (lo, lo + CHILD_STACK_SIZE)
+    })
+}
+
 /// The child stack a process at stack pointer `sp` should give its child.
 pub fn child_stack_range(sp: usize) -> (usize, usize) {
     let base = (&raw const CHILD_STACKS) as usize;
@@ -179,6 +192,7 @@ pub fn set_sigmask(mask: SigSet) -> Result<SigSet, Errno> {
 }
 
 /// Waits for one of the (blocked) signals in `set`; returns its number.
+#[unsafe(link_section = ".nsexec.loop")] // with the init's loop (linker.ld)
 pub fn wait_signal(set: SigSet) -> Result<u32, Errno> {
     // SAFETY: set is an 8-byte set; no siginfo, no timeout.
     unsafe { sc4(Sysno::rt_sigtimedwait, &raw const set as usize, 0, 0, 8) }.map(|s| s as u32)
@@ -203,5 +217,74 @@ pub unsafe fn execve_fd(fd: RawFd, argv: *const *const u8, envp: *const *const u
     match r {
         Ok(_) => Errno::EINVAL,
         Err(e) => e,
+    }
+}
+
+/// How far around the stack pointer the init's frames reach, left alone:
+/// below it, a red zone (x86_64 128 bytes, powerpc64 288) that a function
+/// without calls may use; above it, this function's frame and the frame of
+/// the `-> !` function that called it (a few hundred bytes each). Frames
+/// the loop pushes later below the stack pointer are written before they
+/// are read, so a discarded page there only comes back as a zero page.
+const STACK_BELOW_IN_USE: usize = 1024;
+const STACK_ABOVE_IN_USE: usize = 4096;
+/// The deepest the set-up can have taken the main stack. The kernel keeps a
+/// guard gap of far more than this below a stack, so the range holds no other
+/// mapping; the part below the stack's own mapping is skipped (ENOMEM).
+const SETUP_STACK_DEPTH: usize = 256 * 1024;
+
+/// Set-up touched most of nsexec's code and deep stack frames; a long-lived
+/// init's loop needs a few pages of each. This gives the rest back:
+/// - the read-only image loses its page-table entries (the pages stay in the
+///   page cache, shared, and come back on the next touch; the loop's own
+///   code is in a mapping of its own, see linker.ld);
+/// - the stack pages that hold no live frame are discarded: below the
+///   stack pointer, and above the caller's frame up to the arguments the
+///   kernel placed (which /proc/PID/cmdline still shows);
+/// - on a child stack ([`spawn`]), the whole main stack, which only holds
+///   the frames of the parent this process was copied from.
+///
+/// # Safety
+/// The caller never returns and reads nothing of the frames of its own
+/// callers (it is a `-> !` function given only scalars and `'static`
+/// references), and its frame lies within [`STACK_ABOVE_IN_USE`] above the
+/// stack pointer.
+#[unsafe(link_section = ".nsexec.loop")] // with the init's loop (linker.ld)
+#[inline(never)]
+pub unsafe fn shed_setup_pages() {
+    let page = crate::rt::page_size();
+    // The page size is a power of two: round with masks (no division).
+    let mask = !page.wrapping_sub(1);
+    let up = |a: usize| a.wrapping_add(page.wrapping_sub(1)) & mask;
+    let discard = |lo: usize, hi: usize| {
+        if hi > lo {
+            // SAFETY: by the caller's contract, [lo, hi) holds no live data;
+            // a range partly outside the stack's mapping is skipped there.
+            let _ = unsafe { madvise(lo, hi - lo, g::MADV_DONTNEED) };
+        }
+    };
+    #[cfg(not(test))]
+    {
+        let (start, end) = crate::rt::image();
+        // SAFETY: the image is read-only file-backed memory: MADV_DONTNEED
+        // changes which of its pages are mapped, never their contents.
+        let _ = unsafe { madvise(start, end.wrapping_sub(start), g::MADV_DONTNEED) };
+    }
+    let sp = crate::arch::stack_pointer();
+    let below = sp.saturating_sub(STACK_BELOW_IN_USE) & mask;
+    let above = up(sp.saturating_add(STACK_ABOVE_IN_USE));
+    // Pages wholly below the first argument pointer hold only frames.
+    let main_top = crate::rt::initial_stack() & mask;
+    let main_lo = main_top.saturating_sub(SETUP_STACK_DEPTH);
+    match current_child_stack(sp) {
+        Some((lo, hi)) => {
+            discard(up(lo), below);
+            discard(above, hi & mask);
+            discard(main_lo, main_top);
+        }
+        None => {
+            discard(main_lo, below);
+            discard(above, main_top);
+        }
     }
 }
