@@ -28,9 +28,31 @@ build-arch arch:
 build-all:
     for a in {{arches}}; do just build-arch "$a"; done
 
-# The four release binary sizes.
+# The four release binary sizes, each held to the budget its targets/ file
+# names: a binary past it fails.
 size: build-all
-    @for a in {{arches}}; do t=$(just triple "$a"); printf '%-12s %6d bytes  target/%s/release/nsexec\n' "$a" "$(stat -c %s "target/$t/release/nsexec")" "$t"; done
+    #!/usr/bin/env bash
+    set -euo pipefail
+    over=0
+    for a in {{arches}}; do
+        t=$(just triple "$a")
+        n=$(stat -c %s "target/$t/release/nsexec")
+        budget=$(sed -n 's/^# size-budget = //p' "targets/$a.toml")
+        verdict=ok; [ "$n" -le "$budget" ] || { verdict="OVER BUDGET"; over=1; }
+        printf '%-12s %6d bytes  budget %6d  %s  target/%s/release/nsexec\n' "$a" "$n" "$budget" "$verdict" "$t"
+    done
+    exit $over
+
+# Where the bytes go: sections, and the 40 largest functions, of an
+# unstripped x86_64 (or ARCH) release build.
+size-report arch="x86_64":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    t=$(just triple {{arch}})
+    CARGO_PROFILE_RELEASE_STRIP=false cargo build -q --release --target "$t" --config targets/{{arch}}.toml --target-dir target/sizes
+    b="target/sizes/$t/release/nsexec"
+    size -A "$b"
+    nm --size-sort -S -C "$b" | grep -iE ' [tT] ' | tail -40 | while read -r _ sz _ name; do printf '%6d  %s\n' "$((16#$sz))" "$name"; done
 
 # Host tests: unit tests and the integration suite, on x86_64.
 test-host: build

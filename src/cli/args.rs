@@ -272,211 +272,81 @@ struct Opt {
     long: &'static str,
     short: u8,
     takes: Takes,
+    key: Key,
 }
 
-const OPTS: &[Opt] = &[
-    Opt {
-        long: "user",
-        short: b'U',
-        takes: Takes::Nothing,
-    },
-    Opt {
-        long: "pid",
-        short: b'p',
-        takes: Takes::Nothing,
-    },
-    Opt {
-        long: "mount",
-        short: b'm',
-        takes: Takes::Nothing,
-    },
-    Opt {
-        long: "uts",
-        short: b'u',
-        takes: Takes::Nothing,
-    },
-    Opt {
-        long: "ipc",
-        short: b'i',
-        takes: Takes::Nothing,
-    },
-    Opt {
-        long: "net",
-        short: b'n',
-        takes: Takes::Nothing,
-    },
-    Opt {
-        long: "cgroup",
-        short: b'C',
-        takes: Takes::Nothing,
-    },
-    Opt {
-        long: "time",
-        short: b'T',
-        takes: Takes::Nothing,
-    },
-    Opt {
-        long: "target",
-        short: b't',
-        takes: Takes::Value,
-    },
-    Opt {
-        long: "join",
-        short: 0,
-        takes: Takes::Value,
-    },
-    Opt {
-        long: "map-root-user",
-        short: b'r',
-        takes: Takes::Nothing,
-    },
-    Opt {
-        long: "map-current-user",
-        short: b'c',
-        takes: Takes::Nothing,
-    },
-    Opt {
-        long: "map-user",
-        short: 0,
-        takes: Takes::Value,
-    },
-    Opt {
-        long: "map-group",
-        short: 0,
-        takes: Takes::Value,
-    },
-    Opt {
-        long: "map-users",
-        short: 0,
-        takes: Takes::Value,
-    },
-    Opt {
-        long: "map-groups",
-        short: 0,
-        takes: Takes::Value,
-    },
-    Opt {
-        long: "setgroups",
-        short: 0,
-        takes: Takes::Value,
-    },
-    Opt {
-        long: "hostname",
-        short: 0,
-        takes: Takes::Value,
-    },
-    Opt {
-        long: "mount-proc",
-        short: 0,
-        takes: Takes::Nothing,
-    },
-    Opt {
-        long: "monotonic",
-        short: 0,
-        takes: Takes::Value,
-    },
-    Opt {
-        long: "boottime",
-        short: 0,
-        takes: Takes::Value,
-    },
-    Opt {
-        long: "oom-score-adj",
-        short: 0,
-        takes: Takes::Value,
-    },
-    Opt {
-        long: "kill-child",
-        short: 0,
-        takes: Takes::Optional,
-    },
-    Opt {
-        long: "no-new-privs",
-        short: 0,
-        takes: Takes::Nothing,
-    },
-    Opt {
-        long: "console-socket",
-        short: 0,
-        takes: Takes::Value,
-    },
-    Opt {
-        long: "tty",
-        short: 0,
-        takes: Takes::Nothing,
-    },
-    Opt {
-        long: "init",
-        short: 0,
-        takes: Takes::Nothing,
-    },
-    Opt {
-        long: "init-group",
-        short: 0,
-        takes: Takes::Nothing,
-    },
-    Opt {
-        long: "remap-exit",
-        short: 0,
-        takes: Takes::Value,
-    },
-    Opt {
-        long: "pdeathsig",
-        short: 0,
-        takes: Takes::Value,
-    },
-    Opt {
-        long: "help",
-        short: b'h',
-        takes: Takes::Nothing,
-    },
-    Opt {
-        long: "version",
-        short: b'V',
-        takes: Takes::Nothing,
-    },
-    Opt {
-        long: "syscalls",
-        short: 0,
-        takes: Takes::Optional,
-    },
-    Opt {
-        long: "seccomp-profile",
-        short: 0,
-        takes: Takes::Optional,
-    },
-    Opt {
-        long: "detach",
-        short: b'd',
-        takes: Takes::Nothing,
-    },
-    Opt {
-        long: "pid-file",
-        short: 0,
-        takes: Takes::Value,
-    },
-    Opt {
-        long: "merge",
-        short: 0,
-        takes: Takes::Value,
-    },
-    Opt {
-        long: "seccomp-bpf",
-        short: 0,
-        takes: Takes::Value,
-    },
-];
+/// Declares [`Key`], one variant an option, and [`OPTS`], the table the
+/// parser looks names up in; `apply` then matches on the key, not on the
+/// name again.
+macro_rules! options {
+    ($($key:ident = $long:literal, $short:expr, $takes:ident;)*) => {
+        #[derive(Clone, Copy, PartialEq, Eq)]
+        enum Key {
+            $($key,)*
+        }
 
-fn ns_flag(long: &str) -> Option<u32> {
-    Some(match long {
-        "user" => g::CLONE_NEWUSER,
-        "pid" => g::CLONE_NEWPID,
-        "mount" => g::CLONE_NEWNS,
-        "uts" => g::CLONE_NEWUTS,
-        "ipc" => g::CLONE_NEWIPC,
-        "net" => g::CLONE_NEWNET,
-        "cgroup" => g::CLONE_NEWCGROUP,
-        "time" => g::CLONE_NEWTIME,
+        const OPTS: &[Opt] = &[
+            $(Opt {
+                long: $long,
+                short: $short,
+                takes: Takes::$takes,
+                key: Key::$key,
+            },)*
+        ];
+    };
+}
+
+options! {
+    User = "user", b'U', Nothing;
+    Pid = "pid", b'p', Nothing;
+    Mount = "mount", b'm', Nothing;
+    Uts = "uts", b'u', Nothing;
+    Ipc = "ipc", b'i', Nothing;
+    Net = "net", b'n', Nothing;
+    Cgroup = "cgroup", b'C', Nothing;
+    Time = "time", b'T', Nothing;
+    Target = "target", b't', Value;
+    Join = "join", 0, Value;
+    MapRootUser = "map-root-user", b'r', Nothing;
+    MapCurrentUser = "map-current-user", b'c', Nothing;
+    MapUser = "map-user", 0, Value;
+    MapGroup = "map-group", 0, Value;
+    MapUsers = "map-users", 0, Value;
+    MapGroups = "map-groups", 0, Value;
+    Setgroups = "setgroups", 0, Value;
+    Hostname = "hostname", 0, Value;
+    MountProc = "mount-proc", 0, Nothing;
+    Monotonic = "monotonic", 0, Value;
+    Boottime = "boottime", 0, Value;
+    OomScoreAdj = "oom-score-adj", 0, Value;
+    KillChild = "kill-child", 0, Optional;
+    NoNewPrivs = "no-new-privs", 0, Nothing;
+    ConsoleSocket = "console-socket", 0, Value;
+    Tty = "tty", 0, Nothing;
+    Init = "init", 0, Nothing;
+    InitGroup = "init-group", 0, Nothing;
+    RemapExit = "remap-exit", 0, Value;
+    Pdeathsig = "pdeathsig", 0, Value;
+    Help = "help", b'h', Nothing;
+    Version = "version", b'V', Nothing;
+    Syscalls = "syscalls", 0, Optional;
+    SeccompProfile = "seccomp-profile", 0, Optional;
+    Detach = "detach", b'd', Nothing;
+    PidFile = "pid-file", 0, Value;
+    Merge = "merge", 0, Value;
+    SeccompBpf = "seccomp-bpf", 0, Value;
+}
+
+fn ns_flag(key: Key) -> Option<u32> {
+    Some(match key {
+        Key::User => g::CLONE_NEWUSER,
+        Key::Pid => g::CLONE_NEWPID,
+        Key::Mount => g::CLONE_NEWNS,
+        Key::Uts => g::CLONE_NEWUTS,
+        Key::Ipc => g::CLONE_NEWIPC,
+        Key::Net => g::CLONE_NEWNET,
+        Key::Cgroup => g::CLONE_NEWCGROUP,
+        Key::Time => g::CLONE_NEWTIME,
         _ => return None,
     })
 }
@@ -686,12 +556,12 @@ fn apply<'a>(
     let name = opt.long;
     let v = value.unwrap_or(&[]);
     let bad = || CliError::BadValue(name, v);
-    if let Some(flag) = ns_flag(name) {
+    if let Some(flag) = ns_flag(opt.key) {
         *types |= flag;
         return Ok(());
     }
-    match name {
-        "target" => {
+    match opt.key {
+        Key::Target => {
             if cli.target.is_some() {
                 return Err(CliError::Twice("--target"));
             }
@@ -701,7 +571,7 @@ fn apply<'a>(
                     .ok_or_else(bad)? as i32,
             );
         }
-        "join" => {
+        Key::Join => {
             let eq = v.iter().position(|&c| c == b'=').ok_or_else(bad)?;
             let ns = NsType::from_name(v.get(..eq).unwrap_or(&[])).ok_or_else(bad)?;
             let path = v.get(eq + 1..).filter(|p| !p.is_empty()).ok_or_else(bad)?;
@@ -710,79 +580,88 @@ fn apply<'a>(
                 return Err(CliError::Twice("--join of one namespace type"));
             }
         }
-        "map-root-user" => set_both(cli, IdMapSpec::Root),
-        "map-current-user" => set_both(cli, IdMapSpec::Current),
-        "map-user" => cli.uid_map = IdMapSpec::Single(id(v).ok_or_else(bad)?),
-        "map-group" => cli.gid_map = IdMapSpec::Single(id(v).ok_or_else(bad)?),
-        "map-users" => add_range(&mut cli.uid_map, &mut ranges.uid, v).map_err(|()| bad())?,
-        "map-groups" => add_range(&mut cli.gid_map, &mut ranges.gid, v).map_err(|()| bad())?,
-        "setgroups" => {
+        Key::MapRootUser => set_both(cli, IdMapSpec::Root),
+        Key::MapCurrentUser => set_both(cli, IdMapSpec::Current),
+        Key::MapUser => cli.uid_map = IdMapSpec::Single(id(v).ok_or_else(bad)?),
+        Key::MapGroup => cli.gid_map = IdMapSpec::Single(id(v).ok_or_else(bad)?),
+        Key::MapUsers => add_range(&mut cli.uid_map, &mut ranges.uid, v).map_err(|()| bad())?,
+        Key::MapGroups => add_range(&mut cli.gid_map, &mut ranges.gid, v).map_err(|()| bad())?,
+        Key::Setgroups => {
             cli.setgroups = Some(match v {
                 b"allow" => true,
                 b"deny" => false,
                 _ => return Err(bad()),
             })
         }
-        "hostname" => {
+        Key::Hostname => {
             cli.hostname = Some(v)
                 .filter(|h| !h.is_empty() && h.len() <= 64)
                 .map(Some)
                 .ok_or_else(bad)?
         }
-        "mount-proc" => cli.mount_proc = true,
-        "monotonic" => cli.monotonic = Some(parse_int(v, i64::MIN + 1, i64::MAX).ok_or_else(bad)?),
-        "boottime" => cli.boottime = Some(parse_int(v, i64::MIN + 1, i64::MAX).ok_or_else(bad)?),
-        "oom-score-adj" => {
+        Key::MountProc => cli.mount_proc = true,
+        Key::Monotonic => {
+            cli.monotonic = Some(parse_int(v, i64::MIN + 1, i64::MAX).ok_or_else(bad)?)
+        }
+        Key::Boottime => cli.boottime = Some(parse_int(v, i64::MIN + 1, i64::MAX).ok_or_else(bad)?),
+        Key::OomScoreAdj => {
             parse_int(v, -1000, 1000).ok_or_else(bad)?;
             cli.oom_score_adj = Some(v);
         }
-        "kill-child" => {
+        Key::KillChild => {
             cli.kill_child = Some(match value {
                 None => g::SIGKILL,
                 Some(s) => signal_number(s).ok_or_else(bad)?,
             })
         }
-        "no-new-privs" => cli.no_new_privs = true,
-        "console-socket" => {
+        Key::NoNewPrivs => cli.no_new_privs = true,
+        Key::ConsoleSocket => {
             cli.console_socket = Some(v)
                 .filter(|p| !p.is_empty())
                 .map(Some)
                 .ok_or_else(bad)?
         }
-        "tty" => cli.tty = true,
-        "init" => cli.init = true,
-        "init-group" => cli.init_group = true,
-        "remap-exit" => {
+        Key::Tty => cli.tty = true,
+        Key::Init => cli.init = true,
+        Key::InitGroup => cli.init_group = true,
+        Key::RemapExit => {
             let code = parse_dec(v, 255).ok_or_else(bad)? as u8;
             cli.remap_exit
                 .push(code)
                 .map_err(|_| CliError::TooMany("--remap-exit"))?;
         }
-        "pdeathsig" => cli.pdeathsig = Some(signal_number(v).ok_or_else(bad)?),
-        "help" => *alone = Some(("--help", Action::Help)),
-        "version" => *alone = Some(("--version", Action::Version)),
-        "syscalls" => *alone = Some(("--syscalls", Action::Syscalls(modes(value, bad)?))),
-        "seccomp-profile" => {
+        Key::Pdeathsig => cli.pdeathsig = Some(signal_number(v).ok_or_else(bad)?),
+        Key::Help => *alone = Some(("--help", Action::Help)),
+        Key::Version => *alone = Some(("--version", Action::Version)),
+        Key::Syscalls => *alone = Some(("--syscalls", Action::Syscalls(modes(value, bad)?))),
+        Key::SeccompProfile => {
             let modes = modes(value, bad)?;
             *alone = Some(("--seccomp-profile", Action::SeccompProfile(modes)))
         }
-        "detach" => cli.detach = true,
-        "pid-file" => {
+        Key::Detach => cli.detach = true,
+        Key::PidFile => {
             if v.is_empty() || v.ends_with(b"/") || cli.pid_file.replace(v).is_some() {
                 return Err(bad());
             }
         }
-        "merge" => {
+        Key::Merge => {
             if cli.merge.replace(v).is_some() {
                 return Err(CliError::Twice("--merge"));
             }
         }
-        "seccomp-bpf" => {
+        Key::SeccompBpf => {
             if v.is_empty() || cli.seccomp_bpf.replace(v).is_some() {
                 return Err(bad());
             }
         }
-        _ => return Err(CliError::UnknownOption(name.as_bytes())),
+        Key::User
+        | Key::Pid
+        | Key::Mount
+        | Key::Uts
+        | Key::Ipc
+        | Key::Net
+        | Key::Cgroup
+        | Key::Time => {}
     }
     Ok(())
 }

@@ -9,19 +9,9 @@ pub trait Out {
         self.put(s.as_bytes());
     }
 
-    #[inline(never)]
-    fn dec(&mut self, mut n: u64) {
+    fn dec(&mut self, n: u64) {
         let mut digits = [0u8; 20];
-        let mut used = 0;
-        for slot in digits.iter_mut().rev() {
-            *slot = b'0' + (n % 10) as u8;
-            n /= 10;
-            used += 1;
-            if n == 0 {
-                break;
-            }
-        }
-        self.put(digits.get(digits.len() - used..).unwrap_or(&[]));
+        self.put(decimal(n, &mut digits));
     }
 
     fn int(&mut self, n: i64) {
@@ -29,6 +19,36 @@ pub trait Out {
             self.put(b"-");
         }
         self.dec(n.unsigned_abs());
+    }
+}
+
+/// `n` in decimal, in the tail of `digits`. Not generic, so that each kind
+/// of [`Out`] does not carry a copy of it.
+#[inline(never)]
+fn decimal(mut n: u64, digits: &mut [u8; 20]) -> &[u8] {
+    let mut used = 0;
+    for slot in digits.iter_mut().rev() {
+        *slot = b'0' + (n % 10) as u8;
+        n /= 10;
+        used += 1;
+        if n == 0 {
+            break;
+        }
+    }
+    digits.get(20 - used..).unwrap_or(&[])
+}
+
+/// Appends what fits of `b` to the `len` bytes used of `buf`; the one copy
+/// of this for every size of [`Text`].
+#[inline(never)]
+fn append(buf: &mut [u8], len: &mut usize, overflowed: &mut bool, b: &[u8]) {
+    let room = buf.len().saturating_sub(*len);
+    if b.len() > room {
+        *overflowed = true;
+    }
+    if let Some(dst) = buf.get_mut(*len..) {
+        copy(dst, b);
+        *len += b.len().min(room);
     }
 }
 
@@ -80,18 +100,10 @@ impl<const N: usize> Text<N> {
 }
 
 impl<const N: usize> Out for Text<N> {
-    // Out of line: formatting is on error and log paths, where size matters more than speed.
-    #[inline(never)]
+    // Formatting is on error and log paths, where size matters more than
+    // speed: every size shares one `append`.
     fn put(&mut self, b: &[u8]) {
-        let room = N - self.len;
-        if b.len() > room {
-            self.overflowed = true;
-        }
-        let n = b.len().min(room);
-        if let Some(dst) = self.buf.get_mut(self.len..) {
-            copy(dst, b);
-            self.len += n;
-        }
+        append(&mut self.buf, &mut self.len, &mut self.overflowed, b);
     }
 }
 
