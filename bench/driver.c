@@ -23,6 +23,9 @@
  *   bootstrap: setup_ns=T1 total_ns=T2   (T1: fork to the pid JSON,
  *                                          T2: fork to the last reap)
  *   plain:     total_ns=T2
+ * each followed by faults=F: the page faults (minor and major) of every
+ * process the run created, as wait4 reports them for the ones it reaps
+ * (each with the processes it reaped itself).
  * and sends PROGRAM's stdout to /dev/null so that only these lines appear.
  * Without it the driver runs once, prints nothing and leaves stdout alone.
  * A "\n" (backslash, n) in a map string is a newline, for shell use.
@@ -39,6 +42,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -283,9 +287,12 @@ static int run_once(const struct options *o) {
 		}
 	}
 
+	long faults = 0;
 	for (;;) {
 		int status;
-		pid_t p = waitpid(-1, &status, __WALL);
+		struct rusage ru;
+		pid_t p = wait4(-1, &status, __WALL, &ru);
+		if (p > 0) faults += ru.ru_minflt + ru.ru_majflt; /* the process and what it reaped */
 		if (p < 0 && errno == EINTR && timed_out) kill_known_and_exit();
 		if (p < 0 && errno == EINTR) continue;
 		if (p < 0) break; /* ECHILD: the whole tree is reaped */
@@ -304,9 +311,9 @@ static int run_once(const struct options *o) {
 
 	if (ok && o->timed) {
 		if (o->plain)
-			printf("total_ns=%lld\n", t_end - t0);
+			printf("total_ns=%lld faults=%ld\n", t_end - t0, faults);
 		else
-			printf("setup_ns=%lld total_ns=%lld\n", t_json - t0, t_end - t0);
+			printf("setup_ns=%lld total_ns=%lld faults=%ld\n", t_json - t0, t_end - t0, faults);
 	}
 	return ok ? 0 : 1;
 }

@@ -18,6 +18,22 @@
  *     (setgroups, setresgid, setresuid, as nsenter -U does), forks so that
  *     the child is inside the pid namespace, execs PROGRAM there and reaps it.
  *
+ *   floor bootstrap [-- PROGRAM [ARGS...]]
+ *     runc's bootstrap contract (shared/PROTOCOL.md), driven as nsexec is,
+ *     by bench/driver.c: the netlink message from _LIBCONTAINER_INITPIPE
+ *     (CLONE_FLAGS, NS_PATHS, UIDMAP, GIDMAP, SETGROUP); PROGRAM opened
+ *     where the caller stands and copied into a sealed memfd (as nsexec
+ *     does, the CVE-2019-5736 defence); stage 1 made with CLONE_PARENT,
+ *     joining NS_PATHS (all opened first, non-user then user), unsharing
+ *     the user namespace alone, asking stage 0 for the id maps, becoming
+ *     root, unsharing the rest but the cgroup namespace; stage 2 made with
+ *     CLONE_PARENT, its pid sent to stage 0, which writes the pid JSON and
+ *     lets stage 2 go; stage 2 sets its session and ids, unshares the
+ *     cgroup namespace, says it is done and executes PROGRAM from the
+ *     sealed copy; stage 0 exits when it is done. The stages are named as
+ *     runc names them. Nothing else: no log, no error detail, no
+ *     clean-up of other stages on failure, no rootless mapping tools.
+ *
  * PROGRAM defaults to /bin/true and gets the floor's environment. Exit
  * status: PROGRAM's (128+N when killed by signal N); 1 if a step fails.
  * Left out on purpose, because the scenarios do not ask for it: signal
@@ -34,7 +50,10 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -222,6 +241,202 @@ static int join_and_run(const char *target, char **program, char **envp) {
 	return status_of(pid);
 }
 
+/* ---- floor bootstrap ---- */
+
+#define NL_CLONE_FLAGS 27281
+#define NL_NS_PATHS 27282
+#define NL_UIDMAP 27283
+#define NL_GIDMAP 27284
+#define NL_SETGROUP 27285
+
+static unsigned char message[65536];
+
+static long call2(long n, long a, long b) { return raw_syscall(n, a, b, 0, 0, 0, 0); }
+static long call4(long n, long a, long b, long c, long d) { return raw_syscall(n, a, b, c, d, 0, 0); }
+
+static int read_full(long fd, void *buf, unsigned long n) {
+	unsigned char *p = buf;
+	while (n) {
+		long r = call3(SYS_read, fd, (long)p, (long)n);
+		if (r <= 0) return -1;
+		p += r, n -= (unsigned long)r;
+	}
+	return 0;
+}
+
+static long env_number(char **envp, const char *prefix) {
+	unsigned long k = length(prefix);
+	for (; *envp; envp++) {
+		unsigned long i = 0;
+		while (i < k && (*envp)[i] == prefix[i]) i++;
+		if (i < k) continue;
+		long v = 0;
+		for (const char *d = *envp + k; *d >= '0' && *d <= '9'; d++) v = v * 10 + (*d - '0');
+		return v;
+	}
+	return -1;
+}
+
+static void die_stage(const char *step) { call1(SYS_exit_group, fail(step)); }
+
+static void name_stage(const char *name) { call2(SYS_prctl, PR_SET_NAME, (long)name); }
+
+/* A sealed memfd copy of the file at path. */
+static long sealed_copy(const char *path) {
+	long in = call3(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_CLOEXEC);
+	if (in < 0) return -1;
+	long out = call2(SYS_memfd_create, (long)"floor", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (out < 0) return -1;
+	long n;
+	while ((n = call4(SYS_sendfile, out, in, 0, 1 << 30)) > 0) {
+	}
+	call1(SYS_close, in);
+	if (n < 0) return -1;
+	if (call3(SYS_fcntl, out, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)) return -1;
+	return out;
+}
+
+static unsigned long ns_flag(const char *name, unsigned long n) {
+	static const struct { const char *name; unsigned long flag; } table[] = {
+		{"cgroup", CLONE_NEWCGROUP}, {"ipc", CLONE_NEWIPC}, {"mnt", CLONE_NEWNS}, {"net", CLONE_NEWNET},
+		{"pid", CLONE_NEWPID}, {"time", 0x80}, {"user", CLONE_NEWUSER}, {"uts", CLONE_NEWUTS},
+	};
+	for (unsigned long i = 0; i < sizeof table / sizeof table[0]; i++)
+		if (length(table[i].name) == n) {
+			unsigned long j = 0;
+			while (j < n && table[i].name[j] == name[j]) j++;
+			if (j == n) return table[i].flag;
+		}
+	return 0;
+}
+
+/* NS_PATHS: "type:path,type:path"; opens every path, then joins the
+ * non-user namespaces, then the user namespace. Edits the string in place. */
+static void join_paths(char *paths) {
+	long fds[8];
+	unsigned long flags[8];
+	int n = 0;
+	for (char *entry = paths; *entry && n < 8;) {
+		char *colon = entry;
+		while (*colon && *colon != ':') colon++;
+		char *end = colon;
+		while (*end && *end != ',') end++;
+		int last = !*end;
+		*end = 0;
+		flags[n] = ns_flag(entry, (unsigned long)(colon - entry));
+		if (!*colon || !flags[n]) die_stage("NS_PATHS");
+		if ((fds[n] = call3(SYS_openat, AT_FDCWD, (long)(colon + 1), O_RDONLY | O_CLOEXEC)) < 0) die_stage("open");
+		n++;
+		if (last) break;
+		entry = end + 1;
+	}
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < n; i++)
+			if ((flags[i] == CLONE_NEWUSER) == (pass == 1) && call2(SYS_setns, fds[i], (long)flags[i]))
+				die_stage("setns");
+	for (int i = 0; i < n; i++) call1(SYS_close, fds[i]);
+}
+
+struct bootstrap {
+	unsigned long flags;
+	char *ns_paths, *uid_map, *gid_map;
+	int setgroups;
+	long sync;      /* stage 1 and 2's end of the socketpair */
+	long payload;   /* the sealed copy */
+};
+
+static void stage2(struct bootstrap *b, char **program, char **envp) {
+	char c;
+	name_stage("runc:[2:INIT]");
+	if (call3(SYS_read, b->sync, (long)&c, 1) != 1) die_stage("wait for stage 0");
+	if (call1(SYS_setsid, 0) < 0) die_stage("setsid");
+	if (call3(SYS_setresgid, 0, 0, 0) || call3(SYS_setresuid, 0, 0, 0)) die_stage("setresuid");
+	if (b->setgroups && call2(SYS_setgroups, 0, 0)) die_stage("setgroups");
+	if ((b->flags & CLONE_NEWCGROUP) && call1(SYS_unshare, CLONE_NEWCGROUP)) die_stage("unshare cgroup");
+	if (call3(SYS_write, b->sync, (long)"d", 1) != 1) die_stage("write done");
+	raw_syscall(SYS_execveat, b->payload, (long)"", (long)program, (long)envp, AT_EMPTY_PATH, 0);
+	die_stage("execveat");
+}
+
+static void stage1(struct bootstrap *b, char **program, char **envp) {
+	char c;
+	name_stage("runc:[1:CHILD]");
+	if (b->ns_paths) join_paths(b->ns_paths);
+	if (b->flags & CLONE_NEWUSER) {
+		if (call1(SYS_unshare, CLONE_NEWUSER)) die_stage("unshare user");
+		if (call3(SYS_write, b->sync, (long)"m", 1) != 1 || call3(SYS_read, b->sync, (long)&c, 1) != 1)
+			die_stage("id maps");
+		if (call3(SYS_setresuid, 0, 0, 0)) die_stage("setresuid");
+	}
+	if (call1(SYS_unshare, (long)(b->flags & ~(unsigned long)(CLONE_NEWUSER | CLONE_NEWCGROUP))))
+		die_stage("unshare");
+	long pid = raw_syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0, 0);
+	if (pid < 0) die_stage("clone stage 2");
+	if (pid == 0) stage2(b, program, envp);
+	char msg[5] = {'p'};
+	int p32 = (int)pid;
+	for (int i = 0; i < 4; i++) msg[1 + i] = ((char *)&p32)[i];
+	if (call3(SYS_write, b->sync, (long)msg, 5) != 5) die_stage("write stage 2's pid");
+	call1(SYS_exit_group, 0);
+}
+
+static int bootstrap_and_run(char **program, char **envp) {
+	name_stage("runc:[0:PARENT]");
+	long pipe = env_number(envp, "_LIBCONTAINER_INITPIPE=");
+	if (pipe < 0 || read_full(pipe, message, 16)) return fail("read of the message");
+	unsigned int len = *(unsigned int *)message;
+	if (len < 16 || len > sizeof message || read_full(pipe, message + 16, len - 16)) return fail("message length");
+	struct bootstrap b = {0};
+	for (unsigned int off = 16; off + 4 <= len;) {
+		unsigned short alen = *(unsigned short *)(message + off), type = *(unsigned short *)(message + off + 2);
+		unsigned char *value = message + off + 4;
+		if (alen < 4 || off + alen > len) return fail("attribute");
+		if (type == NL_CLONE_FLAGS) b.flags = *(unsigned int *)value;
+		if (type == NL_NS_PATHS) b.ns_paths = (char *)value;
+		if (type == NL_UIDMAP) b.uid_map = (char *)value;
+		if (type == NL_GIDMAP) b.gid_map = (char *)value;
+		if (type == NL_SETGROUP) b.setgroups = value[0] != 0;
+		off += (alen + 3u) & ~3u;
+	}
+	if ((b.payload = sealed_copy(program[0])) < 0) return fail("sealed copy of the program");
+	long sv[2];
+	int pair[2];
+	if (call4(SYS_socketpair, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, (long)pair)) return fail("socketpair");
+	sv[0] = pair[0], sv[1] = pair[1];
+	b.sync = sv[1];
+	long s1 = raw_syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0, 0);
+	if (s1 < 0) return fail("clone stage 1");
+	if (s1 == 0) stage1(&b, program, envp);
+	call1(SYS_close, sv[1]);
+	char pid1[24], pid2[24], path[64], c;
+	format_pid(pid1, s1);
+	for (;;) {
+		if (call3(SYS_read, sv[0], (long)&c, 1) != 1) return fail("read from stage 1");
+		if (c == 'm') {
+			if ((b.uid_map && write_file(proc_path(path, pid1, "uid_map"), b.uid_map)) ||
+			    (b.gid_map && write_file(proc_path(path, pid1, "gid_map"), b.gid_map)))
+				return fail("writing the id maps");
+			if (call3(SYS_write, sv[0], (long)"a", 1) != 1) return fail("ack");
+			continue;
+		}
+		if (c != 'p') return fail("unexpected message");
+		int s2;
+		if (read_full(sv[0], &s2, 4)) return fail("read of stage 2's pid");
+		format_pid(pid2, s2);
+		break;
+	}
+	char json[96], *w = json;
+	for (const char *t = "{\"stage1_pid\":"; *t;) *w++ = *t++;
+	for (const char *t = pid1; *t;) *w++ = *t++;
+	for (const char *t = ",\"stage2_pid\":"; *t;) *w++ = *t++;
+	for (const char *t = pid2; *t;) *w++ = *t++;
+	*w++ = '}', *w++ = '\n';
+	if (call3(SYS_write, pipe, (long)json, w - json) != w - json) return fail("write of the pid JSON");
+	if (call3(SYS_write, sv[0], (long)"g", 1) != 1 || call3(SYS_read, sv[0], (long)&c, 1) != 1 || c != 'd')
+		return fail("stage 2");
+	return 0;
+}
+
 static char **program_after(int argc, char **argv, int first) {
 	if (first >= argc) return default_program;
 	if (!same(argv[first], "--") || first + 1 >= argc) return 0;
@@ -234,7 +449,9 @@ static int floor_main(int argc, char **argv, char **envp) {
 		return create_and_run(program, envp);
 	if (argc >= 3 && same(argv[1], "join") && (program = program_after(argc, argv, 3)))
 		return join_and_run(argv[2], program, envp);
-	const char *usage = "usage: floor create [-- PROGRAM [ARGS...]] | floor join PID [-- PROGRAM [ARGS...]]\n";
+	if (argc >= 2 && same(argv[1], "bootstrap") && (program = program_after(argc, argv, 2)))
+		return bootstrap_and_run(program, envp);
+	const char *usage = "usage: floor create|bootstrap [-- PROGRAM [ARGS...]] | floor join PID [-- PROGRAM [ARGS...]]\n";
 	call3(SYS_write, 2, (long)usage, (long)length(usage));
 	return 2;
 }

@@ -223,11 +223,12 @@ pub unsafe fn execve_fd(fd: RawFd, argv: *const *const u8, envp: *const *const u
 /// How far around the stack pointer the init's frames reach, left alone:
 /// below it, a red zone (x86_64 128 bytes, powerpc64 288) that a function
 /// without calls may use; above it, this function's frame and the frame of
-/// the `-> !` function that called it (a few hundred bytes each). Frames
+/// the `-> !` function that called it (under a hundred bytes each on
+/// x86_64; the margin is ten times that). Frames
 /// the loop pushes later below the stack pointer are written before they
 /// are read, so a discarded page there only comes back as a zero page.
 const STACK_BELOW_IN_USE: usize = 1024;
-const STACK_ABOVE_IN_USE: usize = 4096;
+const STACK_ABOVE_IN_USE: usize = 1024;
 /// The deepest the set-up can have taken the main stack. The kernel keeps a
 /// guard gap of far more than this below a stack, so the range holds no other
 /// mapping; the part below the stack's own mapping is skipped (ENOMEM).
