@@ -98,6 +98,7 @@ vm-all:
 lint:
     cargo fmt --check
     cargo clippy --release -- -D warnings
+    cargo clippy --release --tests -- -D warnings
 
 # Fuzz each parser for SECS seconds (nightly cargo-fuzz, installed if missing).
 fuzz secs="60":

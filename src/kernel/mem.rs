@@ -105,7 +105,7 @@ mod tests {
             assert_eq!(memcmp(b"abc".as_ptr(), b"abd".as_ptr(), 3), -1);
             assert_eq!(memcmp(b"abc".as_ptr(), b"abd".as_ptr(), 2), 0);
             assert!(bcmp(b"b".as_ptr(), b"a".as_ptr(), 1) > 0);
-            assert_eq!(strlen(b"four\0".as_ptr()), 4);
+            assert_eq!(strlen(c"four".as_ptr().cast()), 4);
         }
     }
 }
