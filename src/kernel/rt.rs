@@ -9,8 +9,10 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 pub type CPtr = *const u8;
 
 /// The process's arguments and environment, borrowed from the initial stack,
-/// which lives until exit. Both arrays are followed by a null pointer, so a
-/// tail of either can be handed to `execve` as it is.
+/// which lives until exit (but for a long-lived init's loop, which reads
+/// neither and gives back the arrays' pages: `sys::shed_setup_pages`). Both
+/// arrays are followed by a null pointer, so a tail of either can be handed
+/// to `execve` as it is.
 #[derive(Clone, Copy)]
 pub struct Process {
     pub argv: &'static [CPtr],
@@ -53,13 +55,15 @@ pub fn page_size() -> usize {
     PAGE_SIZE.load(Ordering::Relaxed)
 }
 
-/// Where the kernel left the stack pointer at entry: `argc`, then the
-/// argument and environment pointers and the auxiliary vector, then their
-/// strings. Everything below it is frames. 0 until `start` runs.
-static INITIAL_STACK: AtomicUsize = AtomicUsize::new(0);
+/// The lowest address of the argument and environment strings the kernel
+/// placed at the top of the stack (`/proc/PID/cmdline` and `environ` read
+/// them there). Below them: the pointer arrays and the auxiliary vector
+/// (which [`Process`] reads only while the program sets up), then frames.
+/// 0 until `start` runs.
+static ARG_STRINGS: AtomicUsize = AtomicUsize::new(0);
 
-pub fn initial_stack() -> usize {
-    INITIAL_STACK.load(Ordering::Relaxed)
+pub fn arg_strings() -> usize {
+    ARG_STRINGS.load(Ordering::Relaxed)
 }
 
 /// The read-only part of nsexec's own image (code and constants), as the
@@ -92,7 +96,6 @@ const AT_PAGESZ: usize = linux_raw_sys::auxvec::AT_PAGESZ as usize;
 /// envp..., NULL, auxv pairs ending in AT_NULL.
 #[cfg(not(test))]
 pub unsafe extern "C" fn start(sp: *const usize) -> ! {
-    INITIAL_STACK.store(sp as usize, Ordering::Relaxed);
     // SAFETY: the layout is the one the function's contract describes.
     let (process, secure) = unsafe {
         let argc = *sp;
@@ -113,6 +116,12 @@ pub unsafe extern "C" fn start(sp: *const usize) -> ! {
             }
             aux = aux.add(2);
         }
+        let first = [argv, envp]
+            .into_iter()
+            .map(|a| *a as usize)
+            .find(|&s| s != 0)
+            .unwrap_or(sp as usize);
+        ARG_STRINGS.store(first, Ordering::Relaxed);
         (
             Process {
                 argv: slice::from_raw_parts(argv, argc),

@@ -240,16 +240,17 @@ const SETUP_STACK_DEPTH: usize = 256 * 1024;
 ///   page cache, shared, and come back on the next touch; the loop's own
 ///   code is in a mapping of its own, see linker.ld);
 /// - the stack pages that hold no live frame are discarded: below the
-///   stack pointer, and above the caller's frame up to the arguments the
-///   kernel placed (which /proc/PID/cmdline still shows);
+///   stack pointer, and above the caller's frame up to the argument and
+///   environment strings (which /proc/PID/cmdline and environ still show);
 /// - on a child stack ([`spawn`]), the whole main stack, which only holds
 ///   the frames of the parent this process was copied from.
 ///
 /// # Safety
 /// The caller never returns and reads nothing of the frames of its own
 /// callers (it is a `-> !` function given only scalars and `'static`
-/// references), and its frame lies within [`STACK_ABOVE_IN_USE`] above the
-/// stack pointer.
+/// references), nor the argument and environment arrays of
+/// [`crate::rt::Process`]; its frame lies within [`STACK_ABOVE_IN_USE`]
+/// above the stack pointer.
 #[unsafe(link_section = ".nsexec.loop")] // with the init's loop (linker.ld)
 #[inline(never)]
 pub unsafe fn shed_setup_pages() {
@@ -274,8 +275,9 @@ pub unsafe fn shed_setup_pages() {
     let sp = crate::arch::stack_pointer();
     let below = sp.saturating_sub(STACK_BELOW_IN_USE) & mask;
     let above = up(sp.saturating_add(STACK_ABOVE_IN_USE));
-    // Pages wholly below the first argument pointer hold only frames.
-    let main_top = crate::rt::initial_stack() & mask;
+    // Pages wholly below the argument strings hold frames, and pointer
+    // arrays nothing reads once the loop runs.
+    let main_top = crate::rt::arg_strings() & mask;
     let main_lo = main_top.saturating_sub(SETUP_STACK_DEPTH);
     match current_child_stack(sp) {
         Some((lo, hi)) => {
