@@ -26,6 +26,8 @@ import sys
 import tempfile
 import time
 
+from sections import write_section
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BEGIN, END = "<!-- containers: begin -->", "<!-- containers: end -->"
 
@@ -168,15 +170,7 @@ def main() -> None:
     if not args.write:
         print(section)
         return
-    path = os.path.join(ROOT, "BENCHMARKS.md")
-    text = open(path).read()
-    if BEGIN in text:
-        head, rest = text.split(BEGIN, 1)
-        tail = rest.split(END, 1)[1].lstrip("\n")
-        text = head + section + ("\n" + tail if tail else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    open(path, "w").write(text)
+    write_section(BEGIN, END, section)
     print(section)
 
 

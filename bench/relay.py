@@ -22,6 +22,8 @@ import sys
 import tempfile
 import time
 
+from sections import write_section
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BEGIN, END = "<!-- tty: begin -->", "<!-- tty: end -->"
 
@@ -159,15 +161,7 @@ def main() -> None:
     if not args.write:
         print(section)
         return
-    dest = os.path.join(ROOT, "BENCHMARKS.md")
-    text = open(dest).read()
-    if BEGIN in text:
-        head, rest = text.split(BEGIN, 1)
-        tail = rest.split(END, 1)[1].lstrip("\n")
-        text = head + section + ("\n" + tail if tail else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    open(dest, "w").write(text)
+    write_section(BEGIN, END, section)
     print(section)
 
 

@@ -117,26 +117,41 @@ fn clone_trampoline(r: &mut Report) {
     #[repr(align(16))]
     #[allow(dead_code)] // only its address matters
     struct Aligned(u8);
-    let here = crate::arch::stack_pointer();
-    let (lo, hi) = sys::child_stack_range(here);
-    let child = sys::spawn(0, move || {
+    /// In a child that `spawn` made: 0 when it runs on the child stack it
+    /// was given (lo..hi), 16-byte aligned; 2 or 3 otherwise.
+    fn placed(lo: usize, hi: usize) -> i32 {
         // The compiler places this local assuming an ABI-aligned stack at
         // entry; a misaligned child stack shows up as a misaligned address.
         let local = Aligned(7);
         let addr = core::hint::black_box(&local) as *const Aligned as usize;
         let sp = crate::arch::stack_pointer();
-        let on_our_stack = sp > lo && sp < hi;
         if addr % 16 != 0 {
             return 2;
         }
-        if !on_our_stack {
+        if !(sp > lo && sp < hi) {
             return 3;
         }
-        42
+        0
+    }
+    let here = crate::arch::stack_pointer();
+    let (lo, hi) = sys::child_stack_range(here);
+    let child = sys::spawn(0, move || {
+        let own = placed(lo, hi);
+        if own != 0 {
+            return own;
+        }
+        // Its own child goes on the other stack, as a stage's does.
+        let (lo2, hi2) = sys::child_stack_range(crate::arch::stack_pointer());
+        let grandchild = sys::spawn(0, move || placed(lo2, hi2) + 40);
+        match grandchild.and_then(sys::wait_for) {
+            Ok(ExitStatus::Exited(40)) => 42,
+            Ok(ExitStatus::Exited(n)) => n.into(),
+            _ => 4,
+        }
     });
     let st = child.and_then(sys::wait_for);
     r.check(
-        "clone: child runs on nsexec's stack, 16-byte aligned, exits 42",
+        "clone: child and grandchild run on nsexec's two stacks, 16-byte aligned, exits 42",
         st == Ok(ExitStatus::Exited(42)),
     );
 }

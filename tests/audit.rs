@@ -261,16 +261,6 @@ fn mode_set(mode: &str) -> BTreeSet<String> {
     stdout(&o).lines().map(str::to_owned).collect()
 }
 
-const MODES: [&str; 7] = [
-    "bootstrap",
-    "create",
-    "join",
-    "init",
-    "console",
-    "detach",
-    "tty",
-];
-
 /// Every scenario, traced, with the mode it exercises.
 fn traced_scenarios() -> Vec<(&'static str, &'static str, BTreeSet<String>)> {
     // --seccomp-bpf works in every command-line mode: an allow-all filter

@@ -20,16 +20,7 @@ fn set(mode: &str) -> BTreeSet<String> {
 /// The README's per-mode table, as the binary prints it.
 fn readme_table() -> String {
     let mut t = String::from("| mode | calls |\n|---|---|\n");
-    for mode in [
-        "bootstrap",
-        "create",
-        "join",
-        "init",
-        "console",
-        "detach",
-        "tty",
-        "all",
-    ] {
+    for mode in MODES.into_iter().chain(["all"]) {
         let names: Vec<String> = set(mode).into_iter().map(|n| format!("`{n}`")).collect();
         t += &format!("| {mode} ({}) | {} |\n", names.len(), names.join(" "));
     }

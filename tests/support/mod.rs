@@ -166,6 +166,17 @@ pub fn assert_gone(needle: &str, timeout: Duration) {
     }
 }
 
+/// The modes `--syscalls=` and `--seccomp-profile=` take, but `all`.
+pub const MODES: [&str; 7] = [
+    "bootstrap",
+    "create",
+    "join",
+    "init",
+    "console",
+    "detach",
+    "tty",
+];
+
 /// A marker unique to this test run, for finding its processes.
 pub fn marker(name: &str) -> String {
     format!("nsexec-test-{name}-{}", std::process::id())
