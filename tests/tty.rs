@@ -464,3 +464,19 @@ fn detach_with_tty_sends_the_pty_and_leaves_the_program_on_it() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_terminal_that_hangs_up_leaves_nothing_behind() {
+    if skip() {
+        return;
+    }
+    // Closing the window hangs up the pane's terminal: the shell and the
+    // foreground job get SIGHUP; nsexec forwards it, and its payload's end
+    // ends nsexec. Nothing of it stays.
+    let pane = Pane::new("tty-hangup");
+    let sleeper = "sleep 1004";
+    pane.type_line(&format!("{} --tty -- {sleeper}", n()));
+    wait_until(|| nsexec_pid(sleeper).is_some() && pids_matching(sleeper).len() >= 2);
+    pane.tmux(&["kill-server"]);
+    assert_gone(sleeper, Duration::from_secs(10));
+}
