@@ -1,6 +1,8 @@
 //! The bootstrap-message parser on arbitrary bytes: it must never panic,
 //! never read outside the input, and accept only what it can describe.
 #![no_main]
+// The parsers come with the rest of their modules, which fuzzing leaves unused.
+#![allow(dead_code)]
 
 #[path = "../../src/engine/config.rs"]
 mod config;
@@ -34,7 +36,15 @@ fuzz_target!(|data: &[u8]| {
             for p in cfg.ns_paths.iter() {
                 assert!(range.contains(&p.path.as_ptr()) && !p.path.is_empty());
             }
-            for s in [cfg.uid_map, cfg.gid_map, cfg.oom_score_adj, cfg.time_offsets].into_iter().flatten() {
+            for s in [
+                cfg.uid_map,
+                cfg.gid_map,
+                cfg.oom_score_adj,
+                cfg.time_offsets,
+            ]
+            .into_iter()
+            .flatten()
+            {
                 assert!(range.contains(&s.as_ptr()));
             }
         }
