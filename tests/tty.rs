@@ -4,7 +4,7 @@
 
 mod support;
 
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, FromRawFd};
 use std::os::unix::net::UnixListener;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -479,4 +479,92 @@ fn a_terminal_that_hangs_up_leaves_nothing_behind() {
     wait_until(|| nsexec_pid(sleeper).is_some() && pids_matching(sleeper).len() >= 2);
     pane.tmux(&["kill-server"]);
     assert_gone(sleeper, Duration::from_secs(10));
+}
+
+#[test]
+fn keys_and_output_flow_together_without_a_stall() {
+    if skip() {
+        return;
+    }
+    // The payload writes a lot before it reads anything, while a lot is
+    // typed (pasted) at it. A relay that blocked on writing keys to the pty
+    // would stop reading the payload's output, and both would wait forever.
+    let (mut master, mut slave) = (-1, -1);
+    let r = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(r, 0);
+    let slave = unsafe { std::os::fd::OwnedFd::from_raw_fd(slave) };
+    let mut outer = std::fs::File::from(unsafe { std::os::fd::OwnedFd::from_raw_fd(master) });
+    let mut c = cmd([
+        "--tty",
+        "--",
+        "/bin/sh",
+        "-c",
+        "head -c 300000 /dev/zero | tr '\\0' x; echo; echo output-done; \
+         n=$(wc -l); echo \"lines=$n\"",
+    ]);
+    c.stdin(slave.try_clone().unwrap())
+        .stdout(slave.try_clone().unwrap())
+        .stderr(slave);
+    let mut child = c.spawn().unwrap();
+    drop(c);
+    let mut typist = outer.try_clone().unwrap();
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        let line = [b'k'; 99];
+        for _ in 0..1000 {
+            typist.write_all(&line).unwrap();
+            typist.write_all(b"\r").unwrap();
+        }
+        typist.write_all(b"\x04").unwrap();
+    });
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 65536];
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let stalled = loop {
+        use std::io::Read;
+        if String::from_utf8_lossy(&seen).contains("lines=") {
+            break false;
+        }
+        if Instant::now() > deadline {
+            break true;
+        }
+        let mut p = libc::pollfd {
+            fd: outer.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        if unsafe { libc::poll(&mut p, 1, 1000) } != 1 {
+            continue;
+        }
+        match outer.read(&mut buf) {
+            Ok(0) | Err(_) => break false,
+            Ok(k) => seen.extend_from_slice(&buf[..k]),
+        }
+    };
+    if stalled {
+        let _ = child.kill();
+        unsafe { libc::killpg(child.id() as i32, libc::SIGKILL) };
+        let _ = child.wait();
+        panic!("the relay stalled after {} bytes of output", seen.len());
+    }
+    writer.join().unwrap();
+    let st = wait_output(child_take(&mut child), Duration::from_secs(30));
+    let text = String::from_utf8_lossy(&seen);
+    assert!(text.contains("output-done"), "{}", text.len());
+    let lines = last_value(&text, "lines=").unwrap_or_default();
+    assert_eq!(lines.trim(), "1000", "every typed line arrived");
+    assert!(st.status.success(), "{}", stderr(&st));
+}
+
+fn child_take(c: &mut std::process::Child) -> std::process::Child {
+    // wait_output takes a Child by value; a spawned one cannot be cloned.
+    std::mem::replace(c, std::process::Command::new("true").spawn().unwrap())
 }

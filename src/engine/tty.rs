@@ -13,7 +13,9 @@
 use crate::errno::Errno;
 use crate::init::{self, Supervise};
 use crate::log::{Fail, failed};
-use crate::sys::{self, ExitStatus, OwnedFd, POLLERR, POLLHUP, POLLIN, PollFd, RawFd, Termios};
+use crate::sys::{
+    self, ExitStatus, OwnedFd, POLLERR, POLLHUP, POLLIN, POLLOUT, PollFd, RawFd, Termios,
+};
 use linux_raw_sys::general as g;
 
 /// nsexec's own terminal: where it reads keys and writes the payload's output.
@@ -31,10 +33,12 @@ pub fn outer_terminal() -> Result<Termios, Fail> {
     }
 }
 
-/// A new pty, unlocked, with the window size of nsexec's terminal.
+/// A new pty, unlocked, with the window size of nsexec's terminal. The
+/// master is non-blocking, so that keys the payload does not read yet never
+/// stop the relay from reading what the payload writes.
 pub fn open_pty() -> Result<OwnedFd, Fail> {
-    let master =
-        sys::open(b"/dev/ptmx", g::O_RDWR | g::O_NOCTTY).map_err(failed("open", b"/dev/ptmx"))?;
+    let master = sys::open(b"/dev/ptmx", g::O_RDWR | g::O_NOCTTY | g::O_NONBLOCK)
+        .map_err(failed("open", b"/dev/ptmx"))?;
     sys::pty_unlock(master.raw()).map_err(failed("ioctl(TIOCSPTLCK/TIOCGPTN)", b""))?;
     sys::copy_winsize(STDIN, master.raw()).map_err(failed("ioctl(TIOCGWINSZ/TIOCSWINSZ)", b""))?;
     Ok(master)
@@ -59,9 +63,49 @@ impl Drop for RawMode {
     }
 }
 
+/// Keys read from nsexec's terminal that the pty has not taken yet.
+struct Pending {
+    buf: [u8; 4096],
+    start: usize,
+    end: usize,
+}
+
+impl Pending {
+    fn is_empty(&self) -> bool {
+        self.start >= self.end
+    }
+
+    /// Reads keys into the empty buffer; false at the terminal's end.
+    fn fill(&mut self) -> Result<bool, Fail> {
+        match sys::read(STDIN, &mut self.buf) {
+            Ok(0) | Err(Errno::EIO) => Ok(false),
+            Ok(n) => {
+                (self.start, self.end) = (0, n);
+                Ok(true)
+            }
+            Err(Errno::EINTR | Errno::EAGAIN) => Ok(true),
+            Err(e) => Err(Fail::new("read in the --tty relay").errno(e)),
+        }
+    }
+
+    /// Writes what the pty takes now; false when it is gone.
+    fn flush(&mut self, master: RawFd) -> Result<bool, Fail> {
+        let rest = self.buf.get(self.start..self.end).unwrap_or(&[]);
+        match sys::write(master, rest) {
+            Ok(n) => self.start += n,
+            Err(Errno::EAGAIN | Errno::EINTR) => {}
+            Err(Errno::EIO) => return Ok(false),
+            Err(e) => return Err(Fail::new("write in the --tty relay").errno(e)),
+        }
+        Ok(true)
+    }
+}
+
 /// Relays until `s.child` ends; returns its status. Signals must already
 /// be blocked ([`init::block_signals`]) so that none is lost before the
-/// signalfd exists.
+/// signalfd exists. Keys wait in [`Pending`] while the pty is full, and
+/// nsexec reads no more of them until it has taken them; output is read
+/// all the while.
 pub fn relay(master: RawFd, s: &Supervise) -> Result<ExitStatus, Fail> {
     let sigfd = sys::signalfd(init::WAITED).map_err(failed("signalfd", b""))?;
     let mut fds = [
@@ -82,16 +126,40 @@ pub fn relay(master: RawFd, s: &Supervise) -> Result<ExitStatus, Fail> {
         },
     ];
     let mut buf = [0u8; 8192];
+    let mut pending = Pending {
+        buf: [0; 4096],
+        start: 0,
+        end: 0,
+    };
+    let mut keys_open = true;
     loop {
+        {
+            let [keys, screen, _] = &mut fds;
+            // Poll the terminal only when the last keys are all in the pty,
+            // and the pty for room only while some are not.
+            keys.fd = if keys_open && pending.is_empty() {
+                STDIN
+            } else {
+                -1
+            };
+            screen.events = if pending.is_empty() {
+                POLLIN
+            } else {
+                POLLIN | POLLOUT
+            };
+        }
         match sys::ppoll(&mut fds, true) {
             Ok(_) => {}
             Err(Errno::EINTR) => continue,
             Err(e) => return Err(Fail::new("ppoll").errno(e)),
         }
         let [keys, screen, signals] = &mut fds;
-        if ready(keys) && !pass(STDIN, master, &mut buf)? {
-            // The terminal is gone or at its end: stop reading it.
-            keys.fd = -1;
+        if ready(keys) {
+            // At the terminal's end, or gone: stop reading it.
+            keys_open = pending.fill()?;
+        }
+        if screen.fd >= 0 && !pending.is_empty() && !pending.flush(master)? {
+            screen.fd = -1;
         }
         if ready(screen) && !pass(master, STDOUT, &mut buf)? {
             // Every holder of the pty's other side has closed it.

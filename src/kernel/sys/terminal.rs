@@ -132,6 +132,7 @@ pub struct PollFd {
 }
 
 pub const POLLIN: i16 = g::POLLIN as i16;
+pub const POLLOUT: i16 = g::POLLOUT as i16;
 /// Hang-up and error: reported whatever was asked for.
 pub const POLLHUP: i16 = g::POLLHUP as i16;
 pub const POLLERR: i16 = g::POLLERR as i16;
