@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 mod cli;
+mod kernel;
 #[path = "../../src/engine/config.rs"]
 mod config;
 #[path = "../../src/kernel/fmt.rs"]

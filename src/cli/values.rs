@@ -46,11 +46,10 @@ pub fn user_name(passwd: &[u8], uid: u32) -> Option<&[u8]> {
 /// Signal names (with or without `SIG`) and numbers. `RTMIN` is 34, as
 /// glibc (and so util-linux) counts, since glibc keeps 32 and 33.
 pub fn signal_number(s: &[u8]) -> Option<u32> {
-    const NAMES: [&[u8]; 31] = [
-        b"HUP", b"INT", b"QUIT", b"ILL", b"TRAP", b"ABRT", b"BUS", b"FPE", b"KILL", b"USR1",
-        b"SEGV", b"USR2", b"PIPE", b"ALRM", b"TERM", b"STKFLT", b"CHLD", b"CONT", b"STOP", b"TSTP",
-        b"TTIN", b"TTOU", b"URG", b"XCPU", b"XFSZ", b"VTALRM", b"PROF", b"WINCH", b"IO", b"PWR",
-        b"SYS",
+    const NAMES: crate::kernel::names::Names = crate::kernel::names::names![
+        "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2",
+        "PIPE", "ALRM", "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG",
+        "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS",
     ];
     const RTMIN: u32 = 34;
     const RTMAX: u32 = 64;
@@ -58,7 +57,7 @@ pub fn signal_number(s: &[u8]) -> Option<u32> {
         return (n >= 1).then_some(n as u32);
     }
     let name = s.strip_prefix(b"SIG").unwrap_or(s);
-    if let Some(i) = NAMES.iter().position(|n| *n == name) {
+    if let Some(i) = NAMES.position(name) {
         return Some(i as u32 + 1);
     }
     let rt = |rest: &[u8], base: u32, up: bool| -> Option<u32> {

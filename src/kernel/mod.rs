@@ -7,6 +7,7 @@ pub mod arch;
 pub mod errno;
 pub mod fmt;
 pub mod mem;
+pub mod names;
 pub mod rt;
 pub mod sys;
 pub mod syscalls;

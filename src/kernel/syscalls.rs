@@ -28,7 +28,8 @@ macro_rules! syscall_table {
         }
 
         /// Every call in the table, by its kernel name, in table order.
-        pub const NAMES: &[&str] = &[$(stringify!($name),)*];
+        pub const NAMES: crate::kernel::names::Names =
+            crate::kernel::names::names![$(stringify!($name)),*];
 
         /// The modes (bits of [`mode`]) each entry of [`NAMES`] is needed in.
         pub const MODES: &[u8] = {
@@ -104,7 +105,7 @@ pub fn names_in(modes: u8) -> impl Iterator<Item = &'static str> {
         .iter()
         .zip(MODES)
         .filter(move |(_, m)| **m & modes != 0)
-        .map(|(n, _)| *n)
+        .map(|(n, _)| n)
 }
 
 /// Decodes the kernel's convention (-4095..-1 is -errno) into a `Result`.
@@ -233,8 +234,12 @@ mod tests {
     #[test]
     fn names_are_unique() {
         for (i, a) in NAMES.iter().enumerate() {
-            assert!(!NAMES[i + 1..].contains(a), "{a} listed twice");
+            assert!(
+                !NAMES.iter().skip(i + 1).any(|b| b == a),
+                "{a} listed twice"
+            );
         }
+        assert_eq!(NAMES.len(), MODES.len());
     }
 
     #[test]
