@@ -10,7 +10,6 @@ mod support;
 
 use std::collections::{BTreeSet, HashMap};
 use std::io::Write;
-use std::os::fd::FromRawFd;
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -133,20 +132,8 @@ fn traced_with(c: Command, sigs: &[i32], on_pty: bool) -> (BTreeSet<String>, std
         .stderr(Stdio::piped());
     let mut reader = None;
     if on_pty {
-        let (mut master, mut slave) = (-1, -1);
-        let r = unsafe {
-            libc::openpty(
-                &mut master,
-                &mut slave,
-                std::ptr::null_mut(),
-                std::ptr::null(),
-                std::ptr::null(),
-            )
-        };
-        assert_eq!(r, 0, "openpty");
-        let slave = unsafe { std::os::fd::OwnedFd::from_raw_fd(slave) };
+        let (mut master, slave) = openpty();
         s.stdin(slave.try_clone().unwrap()).stdout(slave);
-        let mut master = std::fs::File::from(unsafe { std::os::fd::OwnedFd::from_raw_fd(master) });
         // Drain what the relay writes, until every holder of the slave is gone.
         reader = Some(std::thread::spawn(move || {
             let _ = std::io::copy(&mut master, &mut std::io::sink());

@@ -38,7 +38,7 @@ pub fn run(p: &Process) -> i32 {
         }
         Err(e) => return usage_error(|t| e.describe(t)),
     }
-    let cli: &'static Cli<'static> = cli;
+    let (cli, ranges): (&'static Cli<'static>, &'static Ranges) = (cli, ranges);
     match cli.action {
         Action::Help => print(cli::USAGE.as_bytes()),
         Action::Version => print(concat!("nsexec ", env!("CARGO_PKG_VERSION"), "\n").as_bytes()),
@@ -47,7 +47,7 @@ pub fn run(p: &Process) -> i32 {
             None => crate::seccomp::print_profile(modes),
             Some(path) => crate::seccomp::print_merged(modes, path).unwrap_or_else(log::report),
         },
-        Action::Run => match execute(p, cli) {
+        Action::Run => match execute(p, cli, ranges) {
             Ok(code) => code,
             Err(f) => log::report(f),
         },
@@ -84,14 +84,7 @@ fn command_line() -> (
     unsafe { (&mut *args, &mut *cli, &mut *ranges) }
 }
 
-/// The ranges `run` parsed into RANGES, for reading.
-fn ranges() -> &'static Ranges {
-    let r = &raw const RANGES;
-    // SAFETY: written only by `run`'s parse, before anything reads it.
-    unsafe { &*r }
-}
-
-fn execute(p: &Process, cli: &'static Cli<'static>) -> Result<i32, Fail> {
+fn execute(p: &Process, cli: &'static Cli<'static>, ranges: &Ranges) -> Result<i32, Fail> {
     if cli.target.is_some() || cli.joined().next().is_some() {
         crate::hardening::reexec_for_join(p)?;
     }
@@ -112,7 +105,7 @@ fn execute(p: &Process, cli: &'static Cli<'static>) -> Result<i32, Fail> {
     };
     let uid = sys::getuid();
     let gid = sys::getgid();
-    let mut cfg = setup::build(cli, ranges(), uid, gid)?;
+    let mut cfg = setup::build(cli, ranges, uid, gid)?;
     let creates_user = cfg.clone_flags & g::CLONE_NEWUSER != 0;
     let itself = creates_user && setup::self_mappable(&cfg, uid, gid, cli.setgroups);
     if itself {
@@ -239,16 +232,7 @@ fn execute(p: &Process, cli: &'static Cli<'static>) -> Result<i32, Fail> {
         Some(master) => crate::tty::relay(master.raw(), &s)?,
         None => init::supervise(&s)?,
     };
-    Ok(exit_code(cli, status))
-}
-
-fn exit_code(cli: &Cli<'_>, status: ExitStatus) -> i32 {
-    let code = status.code();
-    if cli.remap_exit.iter().any(|&c| i32::from(c) == code) {
-        0
-    } else {
-        code
-    }
+    Ok(init::remapped(status, &cli.remap_exit))
 }
 
 /// Maps the new user namespace from a helper that stays outside it.
@@ -307,9 +291,7 @@ fn finish_user_namespace(cfg: &Config<'_>) -> Result<(), Fail> {
 /// path as the data, to the unix socket at `path`.
 #[inline(never)] // a large stack frame: keep it out of long-lived callers
 fn open_console(path: &[u8]) -> Result<OwnedFd, Fail> {
-    let master =
-        sys::open(b"/dev/ptmx", g::O_RDWR | g::O_NOCTTY).map_err(failed("open", b"/dev/ptmx"))?;
-    let n = sys::pty_unlock(master.raw()).map_err(failed("ioctl(TIOCSPTLCK/TIOCGPTN)", b""))?;
+    let (master, n) = crate::tty::open_master(0)?;
     let mut name: Text<32> = Text::new();
     name.str("/dev/pts/");
     name.dec(u64::from(n));

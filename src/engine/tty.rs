@@ -33,13 +33,20 @@ pub fn outer_terminal() -> Result<Termios, Fail> {
     }
 }
 
-/// A new pty, unlocked, with the window size of nsexec's terminal. The
+/// A new pty's master, unlocked, opened with `flags` besides read-write,
+/// and its number (`/dev/pts/N`); the relay's and the console socket's.
+pub fn open_master(flags: u32) -> Result<(OwnedFd, u32), Fail> {
+    let master = sys::open(b"/dev/ptmx", g::O_RDWR | g::O_NOCTTY | flags)
+        .map_err(failed("open", b"/dev/ptmx"))?;
+    let n = sys::pty_unlock(master.raw()).map_err(failed("ioctl(TIOCSPTLCK/TIOCGPTN)", b""))?;
+    Ok((master, n))
+}
+
+/// A new pty for the relay, with the window size of nsexec's terminal. The
 /// master is non-blocking, so that keys the payload does not read yet never
 /// stop the relay from reading what the payload writes.
 pub fn open_pty() -> Result<OwnedFd, Fail> {
-    let master = sys::open(b"/dev/ptmx", g::O_RDWR | g::O_NOCTTY | g::O_NONBLOCK)
-        .map_err(failed("open", b"/dev/ptmx"))?;
-    sys::pty_unlock(master.raw()).map_err(failed("ioctl(TIOCSPTLCK/TIOCGPTN)", b""))?;
+    let (master, _) = open_master(g::O_NONBLOCK)?;
     sys::copy_winsize(STDIN, master.raw()).map_err(failed("ioctl(TIOCGWINSZ/TIOCSWINSZ)", b""))?;
     Ok(master)
 }
@@ -148,27 +155,32 @@ pub fn relay(master: RawFd, s: &Supervise) -> Result<ExitStatus, Fail> {
                 POLLIN | POLLOUT
             };
         }
-        match sys::ppoll(&mut fds, true) {
+        match sys::ppoll(&mut fds) {
             Ok(_) => {}
             Err(Errno::EINTR) => continue,
             Err(e) => return Err(Fail::new("ppoll").errno(e)),
         }
         let [keys, screen, signals] = &mut fds;
+        // Keys go to the pty as soon as they are read, and what it did not
+        // take then once it has room.
+        let mut flush = screen.revents & POLLOUT != 0;
         if ready(keys) {
             // At the terminal's end, or gone: stop reading it.
             keys_open = pending.fill()?;
+            flush = true;
         }
-        if screen.fd >= 0 && !pending.is_empty() && !pending.flush(master)? {
+        if flush && screen.fd >= 0 && !pending.is_empty() && !pending.flush(master)? {
             screen.fd = -1;
         }
-        if ready(screen) && !pass(master, STDOUT, &mut buf)? {
+        if ready(screen) && copy_out(master, &mut buf)?.is_none() {
             // Every holder of the pty's other side has closed it.
             screen.fd = -1;
         }
         if ready(signals) {
-            while let Some(sig) =
-                sys::next_signal(signals.fd).map_err(failed("read of the signalfd", b""))?
-            {
+            let mut sigs = [0u32; 8];
+            let n = sys::read_signals(signals.fd, &mut sigs)
+                .map_err(failed("read of the signalfd", b""))?;
+            for &sig in sigs.iter().take(n) {
                 if let Some(status) = on_signal(sig, master, s)? {
                     drain(master, &mut buf);
                     return Ok(status);
@@ -182,19 +194,20 @@ fn ready(p: &PollFd) -> bool {
     p.fd >= 0 && p.revents & (POLLIN | POLLHUP | POLLERR) != 0
 }
 
-/// Moves what one read of `from` gives to `to`; false at end of input
-/// (end of file, or EIO: a pty whose other side is closed).
-fn pass(from: RawFd, to: RawFd, buf: &mut [u8]) -> Result<bool, Fail> {
-    let n = match sys::read(from, buf) {
-        Ok(0) | Err(Errno::EIO) => return Ok(false),
+/// Copies what one read of the pty gives to nsexec's terminal: how many
+/// bytes (0 when nothing was waiting), or `None` when no more can come (EIO:
+/// every holder of the other side closed it, or the terminal went away).
+fn copy_out(master: RawFd, buf: &mut [u8]) -> Result<Option<usize>, Fail> {
+    let n = match sys::read(master, buf) {
+        Ok(0) | Err(Errno::EIO) => return Ok(None),
         Ok(n) => n,
-        Err(Errno::EINTR | Errno::EAGAIN) => return Ok(true),
+        Err(Errno::EINTR | Errno::EAGAIN) => return Ok(Some(0)),
         Err(e) => return Err(Fail::new("read in the --tty relay").errno(e)),
     };
-    match sys::write_all(to, buf.get(..n).unwrap_or(&[])) {
-        Ok(()) => Ok(true),
-        // The reader went away (a closed terminal, a dead pty): drop it.
-        Err(Errno::EIO | Errno::EPIPE) => Ok(false),
+    match sys::write_all(STDOUT, buf.get(..n).unwrap_or(&[])) {
+        Ok(()) => Ok(Some(n)),
+        // The terminal went away: nothing more can be shown.
+        Err(Errno::EIO | Errno::EPIPE) => Ok(None),
         Err(e) => Err(Fail::new("write in the --tty relay").errno(e)),
     }
 }
@@ -214,20 +227,11 @@ fn on_signal(sig: u32, master: RawFd, s: &Supervise) -> Result<Option<ExitStatus
 }
 
 /// What the payload wrote just before it ended, still in the pty: copied
-/// out without waiting for more.
+/// out without waiting for more (the master does not block).
 fn drain(master: RawFd, buf: &mut [u8]) {
-    let mut one = [PollFd {
-        fd: master,
-        events: POLLIN,
-        revents: 0,
-    }];
     // Bounded: a process left holding the pty could keep writing forever.
     for _ in 0..1024 {
-        match sys::ppoll(&mut one, false) {
-            Ok(1) if one[0].revents & POLLIN != 0 => {}
-            _ => return,
-        }
-        if !matches!(pass(master, STDOUT, buf), Ok(true)) {
+        if !matches!(copy_out(master, buf), Ok(Some(1..))) {
             return;
         }
     }

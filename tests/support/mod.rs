@@ -166,6 +166,29 @@ pub fn assert_gone(needle: &str, timeout: Duration) {
     }
 }
 
+/// A new pty: its master, as a file to read and write, and its slave.
+pub fn openpty() -> (std::fs::File, std::os::fd::OwnedFd) {
+    use std::os::fd::FromRawFd;
+    let (mut master, mut slave) = (-1, -1);
+    let r = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(r, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: openpty just made both descriptors, and nothing else owns them.
+    unsafe {
+        (
+            std::fs::File::from(std::os::fd::OwnedFd::from_raw_fd(master)),
+            std::os::fd::OwnedFd::from_raw_fd(slave),
+        )
+    }
+}
+
 /// The modes `--syscalls=` and `--seccomp-profile=` take, but `all`.
 pub const MODES: [&str; 7] = [
     "bootstrap",

@@ -109,17 +109,29 @@ pub fn signalfd(set: SigSet) -> Result<OwnedFd, Errno> {
     .map(|fd| OwnedFd(fd as RawFd))
 }
 
-/// The next signal waiting on a [`signalfd`], or `None` when none is.
-pub fn next_signal(sigfd: RawFd) -> Result<Option<u32>, Errno> {
-    // struct signalfd_siginfo is 128 bytes; ssi_signo is its first u32.
-    let mut info = [0u32; 32];
-    // SAFETY: the buffer is 128 writable bytes, the size passed.
-    match unsafe { sc3(Sysno::read, sigfd as usize, info.as_mut_ptr() as usize, 128) } {
-        Ok(128) => Ok(Some(info[0])),
-        Ok(_) => Err(Errno::EIO),
-        Err(Errno::EAGAIN) => Ok(None),
-        Err(e) => Err(e),
+/// The signals waiting on a [`signalfd`], up to 8 in one read, into
+/// `signals`; how many (0 when none is waiting).
+pub fn read_signals(sigfd: RawFd, signals: &mut [u32; 8]) -> Result<usize, Errno> {
+    // struct signalfd_siginfo is 128 bytes (32 u32s); ssi_signo comes first.
+    let mut info = [0u32; 32 * 8];
+    // SAFETY: the buffer is 1024 writable bytes, the size passed.
+    let n = match unsafe {
+        sc3(
+            Sysno::read,
+            sigfd as usize,
+            info.as_mut_ptr() as usize,
+            1024,
+        )
+    } {
+        Ok(n) if n % 128 == 0 => n / 128,
+        Ok(_) => return Err(Errno::EIO),
+        Err(Errno::EAGAIN) => 0,
+        Err(e) => return Err(e),
+    };
+    for (slot, one) in signals.iter_mut().zip(info.chunks_exact(32)).take(n) {
+        *slot = one.first().copied().unwrap_or(0);
     }
+    Ok(n)
 }
 
 /// One entry of `ppoll`'s array: the kernel's `struct pollfd`.
@@ -137,24 +149,9 @@ pub const POLLOUT: i16 = g::POLLOUT as i16;
 pub const POLLHUP: i16 = g::POLLHUP as i16;
 pub const POLLERR: i16 = g::POLLERR as i16;
 
-/// Waits until one of `fds` is ready (`wait`), or only looks (`!wait`).
-/// A negative fd is skipped, as the kernel does.
-pub fn ppoll(fds: &mut [PollFd], wait: bool) -> Result<usize, Errno> {
-    let zero = g::__kernel_timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    let timeout = if wait { 0 } else { &raw const zero as usize };
-    // SAFETY: fds is a writable array of len pollfds; the timeout, when
-    // given, is a timespec that outlives the call; no signal mask.
-    unsafe {
-        sc5(
-            Sysno::ppoll,
-            fds.as_mut_ptr() as usize,
-            fds.len(),
-            timeout,
-            0,
-            0,
-        )
-    }
+/// Waits until one of `fds` is ready. A negative fd is skipped, as the
+/// kernel does.
+pub fn ppoll(fds: &mut [PollFd]) -> Result<usize, Errno> {
+    // SAFETY: fds is a writable array of len pollfds; no timeout, no mask.
+    unsafe { sc5(Sysno::ppoll, fds.as_mut_ptr() as usize, fds.len(), 0, 0, 0) }
 }
