@@ -431,8 +431,7 @@ fn traced_scenarios() -> Vec<(&'static str, &'static str, BTreeSet<String>)> {
         .args(["-u", "-n", "/bin/sh", "-c", &format!("sleep 60; : {m}")])
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(200));
-    let pid = pids_matching(&m).into_iter().max().unwrap();
+    let pid = wait_for_pid(&m);
     let (calls, o) = traced(cmd([
         "-t",
         &pid.to_string(),

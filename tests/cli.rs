@@ -455,30 +455,6 @@ fn join_by_path_matches_nsenter() {
     assert_eq!(stdout(&ours).lines().next().unwrap(), target_net);
 }
 
-/// The newest process whose command line holds `m` (with `unshare -f`, the
-/// forked child rather than unshare itself), once it sits in a namespace of
-/// its own: found too early, it would still show ours.
-/// The target's shell (`/bin/sh -c "...; : MARKER"`) once it runs in
-/// namespaces of its own. Matched by name, not by the highest pid: a
-/// forking unshare carries the marker too, and pids wrap around.
-pub fn wait_for_pid(m: &str) -> u32 {
-    for _ in 0..500 {
-        let shell = pids_matching(m).into_iter().find(|&p| {
-            let comm = std::fs::read_to_string(format!("/proc/{p}/comm")).unwrap_or_default();
-            comm.trim() == "sh"
-                && NS_NAMES.iter().any(|n| {
-                    let theirs = ns_link(&p.to_string(), n);
-                    !theirs.is_empty() && theirs != ns_link("self", n)
-                })
-        });
-        if let Some(p) = shell {
-            return p;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    panic!("no process {m} in namespaces of its own");
-}
-
 pub fn tempdir(name: &str) -> String {
     let d = std::env::temp_dir().join(format!("{}-{}", marker(name), rand_suffix()));
     std::fs::create_dir_all(&d).unwrap();

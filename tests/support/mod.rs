@@ -147,6 +147,27 @@ pub fn pids_matching(needle: &str) -> Vec<u32> {
         .collect()
 }
 
+/// The target's shell (`/bin/sh -c "...; : MARKER"`) once it runs in
+/// namespaces of its own. Matched by name, not by the highest pid: a
+/// forking unshare carries the marker too, and pids wrap around.
+pub fn wait_for_pid(m: &str) -> u32 {
+    for _ in 0..500 {
+        let shell = pids_matching(m).into_iter().find(|&p| {
+            let comm = std::fs::read_to_string(format!("/proc/{p}/comm")).unwrap_or_default();
+            comm.trim() == "sh"
+                && NS_NAMES.iter().any(|n| {
+                    let theirs = ns_link(&p.to_string(), n);
+                    !theirs.is_empty() && theirs != ns_link("self", n)
+                })
+        });
+        if let Some(p) = shell {
+            return p;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("no process {m} in namespaces of its own");
+}
+
 /// Waits until no process matches `needle` (a unique marker the test put
 /// on a command line); fails if one survives `timeout`.
 pub fn assert_gone(needle: &str, timeout: Duration) {
