@@ -10,7 +10,7 @@ use crate::errno::Errno;
 use crate::exec;
 use crate::fmt::{Out, Text};
 use crate::init::{self, Supervise};
-use crate::log::{self, Fail, failed};
+use crate::log::{self, Fail, OrFail};
 use crate::namespaces::{self, Mapper};
 use crate::pidfile::PidFile;
 use crate::rt::Process;
@@ -115,7 +115,7 @@ fn execute(p: &Process, cli: &'static Cli<'static>, ranges: &Ranges) -> Result<i
         cfg.setgroups = false;
     }
     if let Some(sig) = cli.pdeathsig {
-        sys::set_pdeathsig(sig).map_err(failed("prctl(PR_SET_PDEATHSIG)", b""))?;
+        sys::set_pdeathsig(sig).or_fail("prctl(PR_SET_PDEATHSIG)", b"")?;
     }
     if let Some(oom) = cfg.oom_score_adj {
         namespaces::write_oom_score_adj(oom)?;
@@ -123,7 +123,7 @@ fn execute(p: &Process, cli: &'static Cli<'static>, ranges: &Ranges) -> Result<i
     if !cfg.ns_paths.is_empty() {
         // In namespaces someone else created, nothing there may ptrace or
         // read us; the payload's exec makes it dumpable again as usual.
-        sys::set_dumpable(false).map_err(failed("prctl(PR_SET_DUMPABLE, 0)", b""))?;
+        sys::set_dumpable(false).or_fail("prctl(PR_SET_DUMPABLE, 0)", b"")?;
     }
     if creates_user && !itself {
         enter_with_helper(&cfg)?;
@@ -136,10 +136,10 @@ fn execute(p: &Process, cli: &'static Cli<'static>, ranges: &Ranges) -> Result<i
     if cfg.clone_flags & g::CLONE_NEWNS != 0 {
         // As unshare(1) does: mounts made inside must not leak back out.
         sys::mount(b"none", b"/", b"", g::MS_REC | g::MS_PRIVATE)
-            .map_err(failed("mount / MS_REC|MS_PRIVATE", b""))?;
+            .or_fail("mount / MS_REC|MS_PRIVATE", b"")?;
     }
     if let Some(name) = cli.hostname {
-        sys::sethostname(name).map_err(failed("sethostname", name))?;
+        sys::sethostname(name).or_fail("sethostname", name)?;
     }
     let console = match cli.console_socket {
         Some(path) => Some(open_console(path)?),
@@ -167,7 +167,7 @@ fn execute(p: &Process, cli: &'static Cli<'static>, ranges: &Ranges) -> Result<i
     // With --detach the child reports on this socket whether the program
     // could be executed; its end closes on a successful exec.
     let exec_watch = if cli.detach {
-        Some(sys::socketpair().map_err(failed("socketpair for --detach", b""))?)
+        Some(sys::socketpair().or_fail("socketpair for --detach", b"")?)
     } else {
         None
     };
@@ -193,17 +193,16 @@ fn execute(p: &Process, cli: &'static Cli<'static>, ranges: &Ranges) -> Result<i
     };
     if cli.init && !in_new_pidns {
         sys::prctl(linux_raw_sys::prctl::PR_SET_CHILD_SUBREAPER, 1)
-            .map_err(failed("prctl(PR_SET_CHILD_SUBREAPER)", b""))?;
+            .or_fail("prctl(PR_SET_CHILD_SUBREAPER)", b"")?;
     }
     let me = sys::getpid();
     let child = sys::spawn(0, || child_main(&payload, me, in_new_pidns))
-        .map_err(failed("clone of the payload", b""))?;
+        .or_fail("clone of the payload", b"")?;
     drop(console);
     if let Some((watch, report)) = exec_watch {
-        report.close().map_err(failed(
-            "close of the child's end of the --detach socket",
-            b"",
-        ))?;
+        report
+            .close()
+            .or_fail("close of the child's end of the --detach socket", b"")?;
         let mut errno = [0u8; 4];
         return match sys::read_exact(watch.raw(), &mut errno) {
             // Closed on exec: the program runs; leave it.
@@ -238,8 +237,7 @@ fn execute(p: &Process, cli: &'static Cli<'static>, ranges: &Ranges) -> Result<i
 /// Maps the new user namespace from a helper that stays outside it.
 #[inline(never)] // a large stack frame: keep it out of long-lived callers
 fn enter_with_helper(cfg: &Config<'_>) -> Result<(), Fail> {
-    let (ours, theirs) =
-        sys::socketpair().map_err(failed("socketpair for the mapping helper", b""))?;
+    let (ours, theirs) = sys::socketpair().or_fail("socketpair for the mapping helper", b"")?;
     let me = sys::getpid();
     let helper_fd = theirs.raw();
     let ours_fd = ours.raw();
@@ -247,7 +245,7 @@ fn enter_with_helper(cfg: &Config<'_>) -> Result<(), Fail> {
         let _ = sys::close(ours_fd);
         serve_mappings(helper_fd, me, cfg)
     })
-    .map_err(failed("clone of the mapping helper", b""))?;
+    .or_fail("clone of the mapping helper", b"")?;
     drop(theirs);
     let entered = namespaces::enter(cfg, Mapper::Outside(ours.raw()));
     drop(ours);
@@ -279,10 +277,10 @@ fn serve_mappings(fd: sys::RawFd, target: Pid, cfg: &Config<'_>) -> i32 {
 /// supplementary groups when setgroups is allowed.
 fn finish_user_namespace(cfg: &Config<'_>) -> Result<(), Fail> {
     if namespaces::maps_inner_zero(cfg.gid_map) {
-        sys::setresgid(0, 0, 0).map_err(failed("setresgid(0, 0, 0)", b""))?;
+        sys::setresgid(0, 0, 0).or_fail("setresgid(0, 0, 0)", b"")?;
     }
     if cfg.setgroups && !cfg.rootless_euid {
-        sys::clear_groups().map_err(failed("setgroups(0, NULL)", b""))?;
+        sys::clear_groups().or_fail("setgroups(0, NULL)", b"")?;
     }
     Ok(())
 }
@@ -295,10 +293,10 @@ fn open_console(path: &[u8]) -> Result<OwnedFd, Fail> {
     let mut name: Text<32> = Text::new();
     name.str("/dev/pts/");
     name.dec(u64::from(n));
-    let sock = sys::socket_unix_stream().map_err(failed("socket", b""))?;
-    sys::connect_unix(sock.raw(), path).map_err(failed("connect to the console socket", path))?;
+    let sock = sys::socket_unix_stream().or_fail("socket", b"")?;
+    sys::connect_unix(sock.raw(), path).or_fail("connect to the console socket", path)?;
     sys::send_fd(sock.raw(), name.bytes(), master.raw())
-        .map_err(failed("sendmsg of the pty master to", path))?;
+        .or_fail("sendmsg of the pty master to", path)?;
     Ok(master)
 }
 
@@ -354,9 +352,9 @@ fn child_main(pl: &Payload<'_>, parent: Pid, in_new_pidns: bool) -> i32 {
 
 fn child_steps(pl: &Payload<'_>, parent: Pid, in_new_pidns: bool) -> Result<i32, Fail> {
     if let Some(sig) = pl.cli.kill_child {
-        sys::set_pdeathsig(sig).map_err(failed("prctl(PR_SET_PDEATHSIG)", b""))?;
+        sys::set_pdeathsig(sig).or_fail("prctl(PR_SET_PDEATHSIG)", b"")?;
         // Outside a new pid namespace, a changed parent means it already died.
-        if !in_new_pidns && sys::getppid().map_err(failed("getppid", b""))? != parent {
+        if !in_new_pidns && sys::getppid().or_fail("getppid", b"")? != parent {
             return Err(Fail::new("nsexec exited during set-up"));
         }
     }
@@ -367,7 +365,7 @@ fn child_steps(pl: &Payload<'_>, parent: Pid, in_new_pidns: bool) -> Result<i32,
             b"proc",
             g::MS_NOSUID | g::MS_NODEV | g::MS_NOEXEC,
         )
-        .map_err(failed("mount proc on", b"/proc"))?;
+        .or_fail("mount proc on", b"/proc")?;
     }
     if let Some(master) = pl.console {
         attach_console(master)?;
@@ -378,11 +376,10 @@ fn child_steps(pl: &Payload<'_>, parent: Pid, in_new_pidns: bool) -> Result<i32,
         // its end takes the whole namespace with it.
         // Detached, it outlives nsexec: it ends when its program does.
         if pl.cli.kill_child.is_none() && !pl.detach {
-            sys::set_pdeathsig(g::SIGKILL).map_err(failed("prctl(PR_SET_PDEATHSIG)", b""))?;
+            sys::set_pdeathsig(g::SIGKILL).or_fail("prctl(PR_SET_PDEATHSIG)", b"")?;
         }
         let me = sys::getpid();
-        let payload =
-            sys::spawn(0, || run_payload(pl, me)).map_err(failed("clone of the payload", b""))?;
+        let payload = sys::spawn(0, || run_payload(pl, me)).or_fail("clone of the payload", b"")?;
         if let Some(fd) = pl.exec_report {
             // Only the program's copy may hold it open until its exec.
             let _ = sys::close(fd);
@@ -411,11 +408,11 @@ fn start_payload(pl: &Payload<'_>) -> Fail {
 /// Makes the pty behind `master` this process's controlling terminal and
 /// its stdin, stdout and stderr.
 fn attach_console(master: sys::RawFd) -> Result<(), Fail> {
-    sys::setsid().map_err(failed("setsid", b""))?;
-    let slave = sys::pty_peer(master).map_err(failed("ioctl(TIOCGPTPEER)", b""))?;
-    sys::set_controlling_tty(slave.raw()).map_err(failed("ioctl(TIOCSCTTY)", b""))?;
+    sys::setsid().or_fail("setsid", b"")?;
+    let slave = sys::pty_peer(master).or_fail("ioctl(TIOCGPTPEER)", b"")?;
+    sys::set_controlling_tty(slave.raw()).or_fail("ioctl(TIOCSCTTY)", b"")?;
     for fd in 0..3 {
-        sys::dup3(slave.raw(), fd, 0).map_err(failed("dup3 of the pty", b""))?;
+        sys::dup3(slave.raw(), fd, 0).or_fail("dup3 of the pty", b"")?;
     }
     Ok(())
 }

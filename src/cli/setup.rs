@@ -8,7 +8,7 @@ use crate::cli::values;
 use crate::config::{Config, NsPath, NsType};
 use crate::errno::Errno;
 use crate::fmt::{Out, Text};
-use crate::log::{Fail, failed};
+use crate::log::{Fail, OrFail};
 use crate::namespaces;
 use crate::sys;
 use linux_raw_sys::general as g;
@@ -204,7 +204,7 @@ fn subordinate_ranges(uid: u32) -> Result<(Option<Range>, Option<Range>), Fail> 
 
 #[inline(never)] // a large stack frame: keep it out of long-lived callers
 fn read_file<'b>(path: &[u8], buf: &'b mut [u8]) -> Result<&'b [u8], Fail> {
-    let fd = sys::open(path, g::O_RDONLY).map_err(failed("open", path))?;
+    let fd = sys::open(path, g::O_RDONLY).or_fail("open", path)?;
     let mut got = 0;
     loop {
         let rest = buf.get_mut(got..).unwrap_or(&mut []);

@@ -8,7 +8,7 @@ use crate::config::Config;
 use crate::errno::Errno;
 use crate::exec;
 use crate::fmt::{Out, Text};
-use crate::log::{self, Fail, failed};
+use crate::log::{self, Fail, OrFail};
 use crate::rt::{CPtr, Process};
 use crate::sys::{self, OwnedFd, RawFd};
 use linux_raw_sys::general as g;
@@ -26,8 +26,7 @@ fn is_sealed(fd: &OwnedFd) -> bool {
 /// This binary, opened; `None` when it already runs from a memfd that can
 /// no longer change.
 fn open_unless_sealed() -> Result<Option<OwnedFd>, Fail> {
-    let exe =
-        sys::open(b"/proc/self/exe", g::O_RDONLY).map_err(failed("open", b"/proc/self/exe"))?;
+    let exe = sys::open(b"/proc/self/exe", g::O_RDONLY).or_fail("open", b"/proc/self/exe")?;
     Ok((!is_sealed(&exe)).then_some(exe))
 }
 
@@ -35,7 +34,7 @@ fn open_unless_sealed() -> Result<Option<OwnedFd>, Fail> {
 /// copied inside the kernel.
 fn sealed_copy(src: &OwnedFd, name: &[u8]) -> Result<OwnedFd, Fail> {
     let mem = sys::memfd_create(name, g::MFD_CLOEXEC | g::MFD_ALLOW_SEALING)
-        .map_err(failed("memfd_create", b""))?;
+        .or_fail("memfd_create", b"")?;
     let mut offset = 0;
     loop {
         match sys::sendfile(mem.raw(), src.raw(), &mut offset, 1 << 30) {
@@ -44,8 +43,7 @@ fn sealed_copy(src: &OwnedFd, name: &[u8]) -> Result<OwnedFd, Fail> {
             Err(e) => return Err(Fail::new("sendfile to a sealed copy of").on(name).errno(e)),
         }
     }
-    sys::fcntl(mem.raw(), g::F_ADD_SEALS, SEALS as usize)
-        .map_err(failed("fcntl(F_ADD_SEALS)", b""))?;
+    sys::fcntl(mem.raw(), g::F_ADD_SEALS, SEALS as usize).or_fail("fcntl(F_ADD_SEALS)", b"")?;
     Ok(mem)
 }
 
@@ -72,7 +70,7 @@ pub fn open_sealed_payload(name: &[u8], path_var: Option<&[u8]>) -> Result<Owned
     // close-on-exec descriptor would no longer name by then.
     let mut magic = [0u8; 2];
     if sys::read(file.raw(), &mut magic) == Ok(2) && magic == *b"#!" {
-        sys::fcntl(copy.raw(), g::F_SETFD, 0).map_err(failed("fcntl(F_SETFD)", b""))?;
+        sys::fcntl(copy.raw(), g::F_SETFD, 0).or_fail("fcntl(F_SETFD)", b"")?;
     }
     Ok(copy)
 }
@@ -119,11 +117,10 @@ pub fn ensure_sealed_for_join(p: &Process, cfg: &Config<'_>, msg: &[u8]) -> Resu
     let Some(exe) = open_unless_sealed()? else {
         return Ok(());
     };
-    let (tx, rx) = sys::socketpair().map_err(failed("socketpair for the handover", b""))?;
-    sys::write_all(tx.raw(), msg).map_err(failed("write of the handover message", b""))?;
+    let (tx, rx) = sys::socketpair().or_fail("socketpair for the handover", b"")?;
+    sys::write_all(tx.raw(), msg).or_fail("write of the handover message", b"")?;
     drop(tx);
-    sys::fcntl(rx.raw(), g::F_SETFD, 0)
-        .map_err(failed("fcntl(F_SETFD) on the handover socket", b""))?;
+    sys::fcntl(rx.raw(), g::F_SETFD, 0).or_fail("fcntl(F_SETFD) on the handover socket", b"")?;
     let mut arg0: Text<48> = Text::new();
     arg0.put(HANDOVER_PREFIX);
     arg0.int(i64::from(rx.raw()));

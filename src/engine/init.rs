@@ -3,7 +3,7 @@
 //! child) and as an init (PID 1 of a new pid namespace, or a subreaper).
 
 use crate::errno::Errno;
-use crate::log::{Fail, failed};
+use crate::log::{Fail, OrFail};
 use crate::sys::{self, ExitStatus, Pid, SigSet, sig_bit};
 use linux_raw_sys::general as g;
 
@@ -25,7 +25,7 @@ pub const WAITED: SigSet = !(sig_bit(g::SIGKILL) | sig_bit(g::SIGSTOP) | SYNCHRO
 /// lost between its creation and the first wait. Returns the previous mask,
 /// which the payload restores before exec.
 pub fn block_signals() -> Result<SigSet, Fail> {
-    sys::set_sigmask(WAITED).map_err(failed("rt_sigprocmask", b""))
+    sys::set_sigmask(WAITED).or_fail("rt_sigprocmask", b"")
 }
 
 /// How to treat the payload.

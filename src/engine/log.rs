@@ -111,15 +111,29 @@ impl Fail {
     }
 }
 
-/// `map_err` helper: `.map_err(failed("setns", path))`.
-pub fn failed<'a>(what: &'a str, detail: &'a [u8]) -> impl FnOnce(Errno) -> Fail + 'a {
-    move |e| {
-        if detail.is_empty() {
-            Fail::new(what).errno(e)
-        } else {
-            Fail::new(what).on(detail).errno(e)
+/// Turns a syscall's `Errno` into a [`Fail`] naming what was attempted and
+/// on what: `.or_fail("setns to", path)?`. The error path is one call to a
+/// cold function, so each of the many call sites costs a few instructions.
+pub trait OrFail<T> {
+    fn or_fail(self, what: &'static str, detail: &[u8]) -> Result<T, Fail>;
+}
+
+impl<T> OrFail<T> for Result<T, Errno> {
+    #[inline(always)]
+    fn or_fail(self, what: &'static str, detail: &[u8]) -> Result<T, Fail> {
+        match self {
+            Ok(v) => Ok(v),
+            Err(e) => Err(fail_with(what, detail, e)),
         }
     }
+}
+
+#[cold]
+#[inline(never)]
+fn fail_with(what: &str, detail: &[u8], e: Errno) -> Fail {
+    let f = Fail::new(what);
+    let f = if detail.is_empty() { f } else { f.on(detail) };
+    f.errno(e)
 }
 
 struct State {

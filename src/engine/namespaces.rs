@@ -4,7 +4,7 @@
 use crate::config::{Config, NsPath, NsType};
 use crate::errno::Errno;
 use crate::fmt::{Out, Text};
-use crate::log::{self, Fail, failed};
+use crate::log::{self, Fail, OrFail};
 use crate::sys::{self, ExitStatus, OwnedFd, Pid};
 use heapless::Vec;
 use linux_raw_sys::general as g;
@@ -41,8 +41,8 @@ fn write_file(path: &[u8], data: &[u8]) -> Result<(), FileError> {
 /// a path would otherwise hang the whole bootstrap in `open`), then checks
 /// with the kernel that it is a namespace of the type it is named as.
 fn open_namespace(p: &NsPath<'_>) -> Result<OwnedFd, Fail> {
-    let fd = sys::open(p.path, g::O_RDONLY | g::O_NONBLOCK | g::O_NOCTTY)
-        .map_err(failed("open", p.path))?;
+    let fd =
+        sys::open(p.path, g::O_RDONLY | g::O_NONBLOCK | g::O_NOCTTY).or_fail("open", p.path)?;
     let actual = match sys::namespace_type(fd.raw()) {
         Ok(t) if t == p.ns.flag() => return Ok(fd),
         // qemu-user does not pass this ioctl on; setns still decides.
@@ -103,10 +103,8 @@ pub fn join_namespaces(paths: &[NsPath<'_>]) -> Result<(), Fail> {
                 Ok(()) => {
                     *slot = None;
                     if is_user {
-                        sys::setresuid(0, 0, 0).map_err(failed(
-                            "setresuid(0, 0, 0) in the joined user namespace",
-                            b"",
-                        ))?;
+                        sys::setresuid(0, 0, 0)
+                            .or_fail("setresuid(0, 0, 0) in the joined user namespace", b"")?;
                     }
                 }
                 Err(Errno::EPERM) if pass < 2 => {}
@@ -196,7 +194,7 @@ fn run_map_tool(tool: &[u8], pid: Pid, map: &[u8]) -> Result<(), Fail> {
         m.str("running ");
         m.put(tool);
     });
-    let child = sys::fork(0).map_err(failed("clone to run", tool))?;
+    let child = sys::fork(0).or_fail("clone to run", tool)?;
     let sys::Forked::Parent(child) = child else {
         exec_map_tool(tool, pid, map);
     };
@@ -294,18 +292,18 @@ pub fn enter(cfg: &Config<'_>, mapper: Mapper) -> Result<(), Fail> {
             Mapper::Outside(fd) => {
                 if joined {
                     // An unprivileged writer can open our /proc files only while we are dumpable.
-                    sys::set_dumpable(true).map_err(failed("prctl(PR_SET_DUMPABLE, 1)", b""))?;
+                    sys::set_dumpable(true).or_fail("prctl(PR_SET_DUMPABLE, 1)", b"")?;
                 }
                 ask(fd, Sync::UsermapPls, Sync::UsermapAck, "user mappings")?;
                 if joined {
-                    sys::set_dumpable(false).map_err(failed("prctl(PR_SET_DUMPABLE, 0)", b""))?;
+                    sys::set_dumpable(false).or_fail("prctl(PR_SET_DUMPABLE, 0)", b"")?;
                 }
             }
             Mapper::Itself => write_id_maps(0, cfg)?,
         }
         // Without a mapping for root (unshare -U alone), stay the overflow id.
         if maps_inner_zero(cfg.uid_map) {
-            sys::setresuid(0, 0, 0).map_err(failed("setresuid(0, 0, 0)", b""))?;
+            sys::setresuid(0, 0, 0).or_fail("setresuid(0, 0, 0)", b"")?;
         }
     }
     let rest = cfg.clone_flags & !g::CLONE_NEWUSER;
@@ -339,8 +337,8 @@ pub fn enter(cfg: &Config<'_>, mapper: Mapper) -> Result<(), Fail> {
 /// namespace ourselves (its offsets are written by now) fixes both.
 fn enter_own_time_namespace() -> Result<(), Fail> {
     let path = b"/proc/self/ns/time_for_children";
-    let fd = sys::open(path, g::O_RDONLY).map_err(failed("open", path))?;
-    sys::setns(fd.raw(), g::CLONE_NEWTIME).map_err(failed("setns to", path))
+    let fd = sys::open(path, g::O_RDONLY).or_fail("open", path)?;
+    sys::setns(fd.raw(), g::CLONE_NEWTIME).or_fail("setns to", path)
 }
 
 /// The outside half of [`Mapper::Outside`]: answers one request for
@@ -363,7 +361,7 @@ pub fn answer(
         }
         _ => return Ok(false),
     };
-    crate::sync::send(fd, ack).map_err(failed("write of an acknowledgement", b""))?;
+    crate::sync::send(fd, ack).or_fail("write of an acknowledgement", b"")?;
     Ok(true)
 }
 

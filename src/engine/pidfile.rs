@@ -4,7 +4,7 @@
 //! partial file. Dropped without a commit, the temporary file goes away.
 
 use crate::fmt::{Out, Text};
-use crate::log::{Fail, failed};
+use crate::log::{Fail, OrFail};
 use crate::sys::{self, OwnedFd, Pid};
 use linux_raw_sys::general as g;
 
@@ -29,7 +29,7 @@ impl<'a> PidFile<'a> {
             None => (&b"."[..], path),
         };
         let dir = sys::open(dir, g::O_PATH | g::O_DIRECTORY)
-            .map_err(failed("open of the pid file's directory", dir))?;
+            .or_fail("open of the pid file's directory", dir)?;
         let mut tmp: Text<300> = Text::new();
         tmp.put(b".");
         tmp.put(name);
@@ -44,7 +44,7 @@ impl<'a> PidFile<'a> {
             g::O_WRONLY | g::O_CREAT | g::O_EXCL,
             0o644,
         )
-        .map_err(failed("cannot write the pid file", path))?;
+        .or_fail("cannot write the pid file", path)?;
         Ok(PidFile {
             dir,
             name,
@@ -58,9 +58,9 @@ impl<'a> PidFile<'a> {
     pub fn commit(mut self, pid: Pid) -> Result<(), Fail> {
         let mut t: Text<16> = Text::new();
         t.int(i64::from(pid));
-        sys::write_all(self.file.raw(), t.bytes()).map_err(failed("write of", self.name))?;
+        sys::write_all(self.file.raw(), t.bytes()).or_fail("write of", self.name)?;
         sys::rename_in(self.dir.raw(), self.tmp.bytes(), self.name)
-            .map_err(failed("rename of the pid file to", self.name))?;
+            .or_fail("rename of the pid file to", self.name)?;
         self.committed = true;
         Ok(())
     }

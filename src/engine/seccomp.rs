@@ -5,7 +5,7 @@
 
 use crate::errno::Errno;
 use crate::fmt::{Out, Text, parse_dec};
-use crate::log::{Fail, failed};
+use crate::log::{Fail, OrFail};
 use crate::profile::{self, ProfileError};
 use crate::sys::{self, RawFd};
 use crate::syscalls::names_in;
@@ -98,18 +98,16 @@ pub fn print_merged(modes: u8, path: &[u8]) -> Result<i32, Fail> {
     let file = if path == b"-" {
         None
     } else {
-        Some(sys::open(path, linux_raw_sys::general::O_RDONLY).map_err(failed("open", path))?)
+        Some(sys::open(path, linux_raw_sys::general::O_RDONLY).or_fail("open", path)?)
     };
     let fd = file.as_ref().map_or(0, |f| f.raw());
-    let len = read_all(fd, buf)
-        .map_err(failed("read of", path))?
-        .ok_or_else(|| {
-            let mut f = Fail::new("seccomp profile").on(path);
-            f.text().str(" is larger than ");
-            f.text().dec(profile::MAX_PROFILE as u64);
-            f.text().str(" bytes");
-            f
-        })?;
+    let len = read_all(fd, buf).or_fail("read of", path)?.ok_or_else(|| {
+        let mut f = Fail::new("seccomp profile").on(path);
+        f.text().str(" is larger than ");
+        f.text().dec(profile::MAX_PROFILE as u64);
+        f.text().str(" bytes");
+        f
+    })?;
     let text = buf.get(..len).unwrap_or(&[]);
     let mut ours: Vec<&str, 64> = Vec::new();
     for name in names_in(modes) {
@@ -163,12 +161,12 @@ pub fn read_filter(source: &[u8]) -> Result<usize, Fail> {
         Some(n) => n as RawFd,
         None => {
             opened = sys::open(source, linux_raw_sys::general::O_RDONLY)
-                .map_err(failed("open of the seccomp filter", source))?;
+                .or_fail("open of the seccomp filter", source)?;
             opened.raw()
         }
     };
     let len = read_all(fd, buf)
-        .map_err(failed("read of the seccomp filter", source))?
+        .or_fail("read of the seccomp filter", source)?
         .ok_or_else(|| Fail::new("seccomp filter longer than 4096 instructions:").on(source))?;
     if len == 0 || len % INSN_SIZE != 0 {
         let mut f = Fail::new("seccomp filter").on(source);
@@ -204,8 +202,5 @@ pub fn load_filter(len: usize) -> Result<(), Fail> {
         )
     }
     .map(drop)
-    .map_err(failed(
-        "prctl(PR_SET_SECCOMP) of the --seccomp-bpf filter",
-        b"",
-    ))
+    .or_fail("prctl(PR_SET_SECCOMP) of the --seccomp-bpf filter", b"")
 }

@@ -12,7 +12,7 @@
 
 use crate::errno::Errno;
 use crate::init::{self, Supervise};
-use crate::log::{Fail, failed};
+use crate::log::{Fail, OrFail};
 use crate::sys::{
     self, ExitStatus, OwnedFd, POLLERR, POLLHUP, POLLIN, POLLOUT, PollFd, RawFd, Termios,
 };
@@ -36,9 +36,9 @@ pub fn outer_terminal() -> Result<Termios, Fail> {
 /// A new pty's master, unlocked, opened with `flags` besides read-write,
 /// and its number (`/dev/pts/N`); the relay's and the console socket's.
 pub fn open_master(flags: u32) -> Result<(OwnedFd, u32), Fail> {
-    let master = sys::open(b"/dev/ptmx", g::O_RDWR | g::O_NOCTTY | flags)
-        .map_err(failed("open", b"/dev/ptmx"))?;
-    let n = sys::pty_unlock(master.raw()).map_err(failed("ioctl(TIOCSPTLCK/TIOCGPTN)", b""))?;
+    let master =
+        sys::open(b"/dev/ptmx", g::O_RDWR | g::O_NOCTTY | flags).or_fail("open", b"/dev/ptmx")?;
+    let n = sys::pty_unlock(master.raw()).or_fail("ioctl(TIOCSPTLCK/TIOCGPTN)", b"")?;
     Ok((master, n))
 }
 
@@ -47,7 +47,7 @@ pub fn open_master(flags: u32) -> Result<(OwnedFd, u32), Fail> {
 /// stop the relay from reading what the payload writes.
 pub fn open_pty() -> Result<OwnedFd, Fail> {
     let (master, _) = open_master(g::O_NONBLOCK)?;
-    sys::copy_winsize(STDIN, master.raw()).map_err(failed("ioctl(TIOCGWINSZ/TIOCSWINSZ)", b""))?;
+    sys::copy_winsize(STDIN, master.raw()).or_fail("ioctl(TIOCGWINSZ/TIOCSWINSZ)", b"")?;
     Ok(master)
 }
 
@@ -58,7 +58,7 @@ pub struct RawMode {
 
 impl RawMode {
     pub fn enter(saved: Termios) -> Result<RawMode, Fail> {
-        sys::set_termios(STDIN, &sys::raw_mode(&saved)).map_err(failed("ioctl(TCSETS)", b""))?;
+        sys::set_termios(STDIN, &sys::raw_mode(&saved)).or_fail("ioctl(TCSETS)", b"")?;
         Ok(RawMode { saved })
     }
 }
@@ -114,7 +114,7 @@ impl Pending {
 /// nsexec reads no more of them until it has taken them; output is read
 /// all the while.
 pub fn relay(master: RawFd, s: &Supervise) -> Result<ExitStatus, Fail> {
-    let sigfd = sys::signalfd(init::WAITED).map_err(failed("signalfd", b""))?;
+    let sigfd = sys::signalfd(init::WAITED).or_fail("signalfd", b"")?;
     let mut fds = [
         PollFd {
             fd: STDIN,
@@ -178,8 +178,8 @@ pub fn relay(master: RawFd, s: &Supervise) -> Result<ExitStatus, Fail> {
         }
         if ready(signals) {
             let mut sigs = [0u32; 8];
-            let n = sys::read_signals(signals.fd, &mut sigs)
-                .map_err(failed("read of the signalfd", b""))?;
+            let n =
+                sys::read_signals(signals.fd, &mut sigs).or_fail("read of the signalfd", b"")?;
             for &sig in sigs.iter().take(n) {
                 if let Some(status) = on_signal(sig, master, s)? {
                     drain(master, &mut buf);

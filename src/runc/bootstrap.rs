@@ -12,7 +12,7 @@
 use crate::config::Config;
 use crate::errno::Errno;
 use crate::fmt::{Out, Text, parse_dec};
-use crate::log::{self, Fail, Level, failed};
+use crate::log::{self, Fail, Level, OrFail};
 use crate::namespaces::{self, Mapper};
 use crate::netlink::{self, Generation};
 use crate::rt::Process;
@@ -131,16 +131,16 @@ fn stage0(p: &Process, initpipe: &[u8]) -> Result<Never, Fail> {
     } else {
         Generation::V1_2
     };
-    let caller = sys::getppid().map_err(failed("getppid", b""))?;
-    sys::set_pdeathsig(g::SIGKILL).map_err(failed("prctl(PR_SET_PDEATHSIG)", b""))?;
-    if sys::getppid().map_err(failed("getppid", b""))? != caller {
+    let caller = sys::getppid().or_fail("getppid", b"")?;
+    sys::set_pdeathsig(g::SIGKILL).or_fail("prctl(PR_SET_PDEATHSIG)", b"")?;
+    if sys::getppid().or_fail("getppid", b"")? != caller {
         return Err(Fail::new("caller exited during start-up"));
     }
     let handover = crate::hardening::handover_fd(p);
     if generation == Generation::V1_1 && handover.is_none() {
         // runc 1.1's parent reads this byte before the pid JSON (its C wrote
         // it once past initial set-up); a 1.2 parent would misparse it.
-        sys::write_all(pipe, &[0]).map_err(failed("write of the 1.1 handshake byte", b""))?;
+        sys::write_all(pipe, &[0]).or_fail("write of the 1.1 handshake byte", b"")?;
     }
     let msg = read_message(handover.unwrap_or(pipe))?;
     if let Some(fd) = handover {
@@ -158,26 +158,25 @@ fn stage0(p: &Process, initpipe: &[u8]) -> Result<Never, Fail> {
         namespaces::write_oom_score_adj(oom)?;
     }
     if !cfg.ns_paths.is_empty() {
-        sys::set_dumpable(false).map_err(failed("prctl(PR_SET_DUMPABLE, 0)", b""))?;
+        sys::set_dumpable(false).or_fail("prctl(PR_SET_DUMPABLE, 0)", b"")?;
     }
     log::set_stage(0);
     let _ = sys::set_name(b"runc:[0:PARENT]\0");
-    let (ours, theirs) =
-        sys::socketpair().map_err(failed("socketpair for the sync socket", b""))?;
+    let (ours, theirs) = sys::socketpair().or_fail("socketpair for the sync socket", b"")?;
     let stage = Stage {
         p,
         cfg: &cfg,
         fd: theirs.raw(),
         payload: payload.raw(),
     };
-    let stage1 = sys::spawn(g::CLONE_PARENT, || stage1(&stage, caller))
-        .map_err(failed("clone stage-1", b""))?;
+    let stage1 =
+        sys::spawn(g::CLONE_PARENT, || stage1(&stage, caller)).or_fail("clone stage-1", b"")?;
     log::add_peer(stage1);
     // Stage 0 learns that the payload runs from EOF on its end, so its own
     // copy of the other end must be gone.
     theirs
         .close()
-        .map_err(failed("close of stage-1's end of the sync socket", b""))?;
+        .or_fail("close of stage-1's end of the sync socket", b"")?;
     drop(payload);
     log::debug(|m| {
         m.str("stage-1 is pid ");
@@ -210,7 +209,7 @@ fn serve_stage1(fd: RawFd, pipe: RawFd, stage1: Pid, cfg: &Config<'_>) -> Result
             Ok(Sync::MountsourcesPls) if stage2.is_none() => {
                 send_mount_sources(fd, stage1, cfg.mount_sources.unwrap_or(b""))?;
                 sync::send(fd, Sync::MountsourcesAck)
-                    .map_err(failed("write of an acknowledgement", b""))?;
+                    .or_fail("write of an acknowledgement", b"")?;
             }
             Ok(Sync::RecvpidPls(pid)) if stage2.is_none() => {
                 stage2 = Some(pid);
@@ -222,9 +221,9 @@ fn serve_stage1(fd: RawFd, pipe: RawFd, stage1: Pid, cfg: &Config<'_>) -> Result
                 json.int(i64::from(pid));
                 json.str("}\n");
                 sys::write_all(pipe, json.bytes())
-                    .map_err(failed("write of the pids to the init pipe", b""))?;
+                    .or_fail("write of the pids to the init pipe", b"")?;
                 sync::send(fd, Sync::Grandchild)
-                    .map_err(failed("write of the go-ahead to stage-2", b""))?;
+                    .or_fail("write of the go-ahead to stage-2", b"")?;
             }
             Ok(Sync::ChildFinish) if stage2.is_some() && !finished => {
                 log::debug(|m| m.str("stage-2 finished set-up"));
@@ -276,8 +275,8 @@ fn recv_expect(fd: RawFd, want: Sync, waiting_for: &str) -> Result<(), Fail> {
 /// Guards against the caller dying before PDEATHSIG was armed: if our parent
 /// is no longer `caller`, it is gone.
 fn arm_pdeathsig(caller: Pid) -> Result<(), Fail> {
-    sys::set_pdeathsig(g::SIGKILL).map_err(failed("prctl(PR_SET_PDEATHSIG)", b""))?;
-    if sys::getppid().map_err(failed("getppid", b""))? != caller {
+    sys::set_pdeathsig(g::SIGKILL).or_fail("prctl(PR_SET_PDEATHSIG)", b"")?;
+    if sys::getppid().or_fail("getppid", b"")? != caller {
         return Err(Fail::new("caller exited during set-up"));
     }
     Ok(())
@@ -301,9 +300,9 @@ fn stage1_steps(s: &Stage<'_>, caller: Pid) -> Result<Never, Fail> {
     if let Some(list) = s.cfg.mount_sources {
         receive_mount_sources(s, list)?;
     }
-    let stage2 = sys::spawn(g::CLONE_PARENT, || stage2(s)).map_err(failed("clone stage-2", b""))?;
+    let stage2 = sys::spawn(g::CLONE_PARENT, || stage2(s)).or_fail("clone stage-2", b"")?;
     log::add_peer(stage2);
-    sync::send(s.fd, Sync::RecvpidPls(stage2)).map_err(failed("write of stage-2's pid", b""))?;
+    sync::send(s.fd, Sync::RecvpidPls(stage2)).or_fail("write of stage-2's pid", b"")?;
     sys::exit(0)
 }
 
@@ -331,10 +330,10 @@ fn receive_mount_sources(s: &Stage<'_>, list: &[u8]) -> Result<(), Fail> {
     }
     log::debug(|m| m.str("asking stage-0 for the mount sources"));
     sync::send(s.fd, Sync::MountsourcesPls)
-        .map_err(failed("write of the request for mount sources", b""))?;
+        .or_fail("write of the request for mount sources", b"")?;
     for target in targets {
-        let got = sys::recv_fd(s.fd).map_err(failed("receive of a mount source", b""))?;
-        sys::dup3(got.raw(), target, 0).map_err(failed("dup3 of a mount source", b""))?;
+        let got = sys::recv_fd(s.fd).or_fail("receive of a mount source", b"")?;
+        sys::dup3(got.raw(), target, 0).or_fail("dup3 of a mount source", b"")?;
     }
     recv_expect(s.fd, Sync::MountsourcesAck, "the mount sources")
 }
@@ -342,17 +341,17 @@ fn receive_mount_sources(s: &Stage<'_>, list: &[u8]) -> Result<(), Fail> {
 /// runc 1.1, stage 0: opens each bind source (O_PATH) from inside stage 1's
 /// new mount namespace, with stage 0's credentials, and sends it over.
 fn send_mount_sources(fd: RawFd, stage1: Pid, list: &[u8]) -> Result<(), Fail> {
-    let ours = sys::open(b"/proc/self/ns/mnt", g::O_RDONLY)
-        .map_err(failed("open", b"/proc/self/ns/mnt"))?;
+    let ours =
+        sys::open(b"/proc/self/ns/mnt", g::O_RDONLY).or_fail("open", b"/proc/self/ns/mnt")?;
     let path = namespaces::proc_path(stage1, "ns/mnt");
-    let theirs = sys::open(path.bytes(), g::O_RDONLY).map_err(failed("open", path.bytes()))?;
-    sys::setns(theirs.raw(), g::CLONE_NEWNS).map_err(failed("setns to", path.bytes()))?;
+    let theirs = sys::open(path.bytes(), g::O_RDONLY).or_fail("open", path.bytes())?;
+    sys::setns(theirs.raw(), g::CLONE_NEWNS).or_fail("setns to", path.bytes())?;
     let sent = netlink::bind_sources(list).try_for_each(|src| {
-        let f = sys::open(src, g::O_PATH).map_err(failed("open of mount source", src))?;
-        sys::send_fd(fd, &[0], f.raw()).map_err(failed("send of mount source", src))
+        let f = sys::open(src, g::O_PATH).or_fail("open of mount source", src)?;
+        sys::send_fd(fd, &[0], f.raw()).or_fail("send of mount source", src)
     });
     sys::setns(ours.raw(), g::CLONE_NEWNS)
-        .map_err(failed("setns back to the caller's mount namespace", b""))?;
+        .or_fail("setns back to the caller's mount namespace", b"")?;
     sent
 }
 
@@ -370,20 +369,20 @@ fn stage2_steps(s: &Stage<'_>) -> Result<Never, Fail> {
     // Our parent is the caller, which in a new pid namespace getppid() shows
     // as 0, so the race check is stage 0's answer: it cannot come if the
     // caller (and with it stage 0, by its own PDEATHSIG) is gone.
-    sys::set_pdeathsig(g::SIGKILL).map_err(failed("prctl(PR_SET_PDEATHSIG)", b""))?;
+    sys::set_pdeathsig(g::SIGKILL).or_fail("prctl(PR_SET_PDEATHSIG)", b"")?;
     recv_expect(fd, Sync::Grandchild, "the go-ahead")?;
-    sys::setsid().map_err(failed("setsid", b""))?;
-    sys::setresuid(0, 0, 0).map_err(failed("setresuid(0, 0, 0)", b""))?;
-    sys::setresgid(0, 0, 0).map_err(failed("setresgid(0, 0, 0)", b""))?;
+    sys::setsid().or_fail("setsid", b"")?;
+    sys::setresuid(0, 0, 0).or_fail("setresuid(0, 0, 0)", b"")?;
+    sys::setresgid(0, 0, 0).or_fail("setresgid(0, 0, 0)", b"")?;
     if !cfg.rootless_euid && cfg.setgroups {
-        sys::clear_groups().map_err(failed("setgroups(0, NULL)", b""))?;
+        sys::clear_groups().or_fail("setgroups(0, NULL)", b"")?;
     }
     if cfg.clone_flags & g::CLONE_NEWCGROUP != 0 {
         // Here, as in runc: the namespace's root is the cgroup the caller
         // has put the stages in by now.
         namespaces::unshare(g::CLONE_NEWCGROUP)?;
     }
-    sync::send(fd, Sync::ChildFinish).map_err(failed("write of the completion message", b""))?;
+    sync::send(fd, Sync::ChildFinish).or_fail("write of the completion message", b"")?;
     log::debug(|m| m.str("executing the payload"));
     let first = payload_start(p);
     let argv = p.argv.get(first..).unwrap_or(&[]);
