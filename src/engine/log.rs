@@ -49,22 +49,35 @@ impl Level {
 
 /// What went wrong, in one line: what was attempted, on what, and the errno.
 ///
-/// The text lives in one static buffer rather than in the value, so that a
-/// `Result<_, Fail>` stays a few bytes wide through every `?`. That is sound
-/// because nsexec is single-threaded and a `Fail` is made only on the path
-/// that returns it: at most one is ever in flight.
+/// The text and the exit status live in one static rather than in the
+/// value, so that `Fail` has no size: a `Result<T, Fail>` is as wide as an
+/// `Option<T>` through every `?`, and each of the many error paths moves
+/// nothing. That is sound because nsexec is single-threaded and a `Fail` is
+/// made only on the path that returns it: at most one is ever in flight.
 pub struct Fail {
-    /// Exit status the command-line mode uses (bootstrap always exits 1).
-    pub code: i32,
+    _in_flight: (),
 }
 
-static mut FAIL_TEXT: Text<600> = Text::new();
+struct Report {
+    text: Text<600>,
+    /// Exit status the command-line mode uses (bootstrap always exits 1).
+    code: i32,
+}
 
-fn fail_text() -> &'static mut Text<600> {
+static mut REPORT: Report = Report {
+    text: Text::new(),
+    code: 0,
+};
+
+fn report_mut() -> &'static mut Report {
     // SAFETY: single-threaded, and no reference from here is held across
     // another call (see `Fail`).
-    let p = &raw mut FAIL_TEXT;
+    let p = &raw mut REPORT;
     unsafe { &mut *p }
+}
+
+fn fail_text() -> &'static mut Text<600> {
+    &mut report_mut().text
 }
 
 impl Fail {
@@ -74,7 +87,8 @@ impl Fail {
         let t = fail_text();
         t.clear();
         t.str(what);
-        Fail { code: 125 }
+        report_mut().code = 125;
+        Fail { _in_flight: () }
     }
 
     /// Appends ` <detail>` (a path, a namespace, a value).
@@ -105,9 +119,14 @@ impl Fail {
         fail_text()
     }
 
-    pub fn with_code(mut self, code: i32) -> Fail {
-        self.code = code;
+    pub fn with_code(self, code: i32) -> Fail {
+        report_mut().code = code;
         self
+    }
+
+    /// Exit status the command-line mode uses (bootstrap always exits 1).
+    pub fn code(&self) -> i32 {
+        report_mut().code
     }
 }
 
@@ -243,11 +262,8 @@ pub fn bail(mut fail: Fail) -> ! {
         }
     }
     // Exec failures keep the shell's codes (127 not found, 126 not runnable).
-    sys::exit(if fail.code == 126 || fail.code == 127 {
-        fail.code
-    } else {
-        1
-    })
+    let code = fail.code();
+    sys::exit(if code == 126 || code == 127 { code } else { 1 })
 }
 
 /// The command-line mode's report: `nsexec: <message>` and the fail's code.
@@ -257,5 +273,5 @@ pub fn report(mut fail: Fail) -> i32 {
     line.put(fail.text().as_bytes());
     line.put(b"\n");
     let _ = sys::write_all(2, line.as_bytes());
-    fail.code
+    fail.code()
 }
