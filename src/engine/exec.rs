@@ -30,14 +30,14 @@ pub fn exec_payload(argv: &[CPtr], envp_all: &[CPtr], path_var: Option<&[u8]>) -
     }
     let mut last = Errno::ENOENT;
     let mut saw_eacces = false;
-    for full in in_path(name, path_var) {
-        let Some(mut full) = full else {
+    let mut full = Text::new();
+    for dir in search_path(path_var) {
+        let Some(path) = candidate(dir, name, &mut full) else {
             last = Errno::ENAMETOOLONG;
             continue;
         };
-        // SAFETY: `full` is zeroed past its length, which is below its
-        // capacity, so the path is NUL-terminated.
-        let e = unsafe { sys::execve(full.as_bytes().as_ptr(), argv.as_ptr(), envp) };
+        // SAFETY: `candidate` wrote a NUL right after `path`.
+        let e = unsafe { sys::execve(path.as_ptr(), argv.as_ptr(), envp) };
         match e {
             Errno::EACCES => saw_eacces = true,
             Errno::ENOENT
@@ -54,30 +54,37 @@ pub fn exec_payload(argv: &[CPtr], envp_all: &[CPtr], path_var: Option<&[u8]>) -
     if saw_eacces { Errno::EACCES } else { last }
 }
 
-/// `DIR/name` for each PATH directory (`.` for an empty entry), as
-/// execvp tries them; `None` for one that does not fit in PATH_MAX.
-fn in_path<'a>(
-    name: &'a [u8],
-    path_var: Option<&'a [u8]>,
-) -> impl Iterator<Item = Option<Text<{ sys::PATH_MAX }>>> + 'a {
+/// The directories execvp tries, in order: PATH's entries (`.` for an
+/// empty one), or the default path when PATH is unset.
+fn search_path(path_var: Option<&[u8]>) -> impl Iterator<Item = &[u8]> {
     path_var
         .unwrap_or(DEFAULT_PATH)
         .split(|&c| c == b':')
-        .map(move |dir| {
-            let dir = if dir.is_empty() { b"." as &[u8] } else { dir };
-            let mut full: Text<{ sys::PATH_MAX }> = Text::new();
-            full.put(dir);
-            full.put(b"/");
-            full.put(name);
-            (full.len() < sys::PATH_MAX && !full.overflowed()).then_some(full)
-        })
+        .map(|dir| if dir.is_empty() { b"." as &[u8] } else { dir })
+}
+
+/// Writes `DIR/name` and a NUL into `full`; the path without its NUL, or
+/// `None` when it does not fit in PATH_MAX.
+fn candidate<'t>(
+    dir: &[u8],
+    name: &[u8],
+    full: &'t mut Text<{ sys::PATH_MAX }>,
+) -> Option<&'t [u8]> {
+    full.clear();
+    full.put(dir);
+    full.put(b"/");
+    full.put(name);
+    full.put(b"\0");
+    if full.overflowed() {
+        return None;
+    }
+    full.bytes().split_last().map(|(_, path)| path)
 }
 
 /// Opens the program `name` for reading as [`exec_payload`] would find it:
 /// a name containing `/` as is, a bare name in the first PATH directory that
 /// has it. Opening where the caller stands, before any namespace is entered,
 /// is what lets the bootstrap execute a host path inside a container.
-#[inline(never)] // a large stack frame: keep it out of long-lived callers
 pub fn open_program(name: &[u8], path_var: Option<&[u8]>) -> Result<sys::OwnedFd, Errno> {
     if name.is_empty() {
         return Err(Errno::ENOENT);
@@ -85,13 +92,21 @@ pub fn open_program(name: &[u8], path_var: Option<&[u8]>) -> Result<sys::OwnedFd
     if name.contains(&b'/') {
         return sys::open(name, linux_raw_sys::general::O_RDONLY);
     }
+    open_in_path(name, path_var)
+}
+
+/// The PATH search of [`open_program`], apart: its buffer is a page of
+/// stack that a program named by its path should not touch.
+#[inline(never)]
+fn open_in_path(name: &[u8], path_var: Option<&[u8]>) -> Result<sys::OwnedFd, Errno> {
     let mut last = Errno::ENOENT;
-    for full in in_path(name, path_var) {
-        let Some(full) = full else {
+    let mut full = Text::new();
+    for dir in search_path(path_var) {
+        let Some(path) = candidate(dir, name, &mut full) else {
             last = Errno::ENAMETOOLONG;
             continue;
         };
-        match sys::open(full.bytes(), linux_raw_sys::general::O_RDONLY) {
+        match sys::open(path, linux_raw_sys::general::O_RDONLY) {
             Ok(fd) => return Ok(fd),
             Err(e @ (Errno::ENOENT | Errno::ENOTDIR | Errno::EACCES | Errno::ENAMETOOLONG)) => {
                 last = e

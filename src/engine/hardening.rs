@@ -93,48 +93,54 @@ fn exec_from_sealed_copy(exe: OwnedFd, argv: &[CPtr], p: &Process) -> Fail {
 }
 
 /// Command-line mode: before joining, run from a sealed copy, same argv.
-#[inline(never)] // a large stack frame: keep it out of long-lived callers
 pub fn reexec_for_join(p: &Process) -> Result<(), Fail> {
-    let Some(exe) = open_unless_sealed()? else {
-        return Ok(());
-    };
-    let mut argv: heapless::Vec<CPtr, 4096> = heapless::Vec::new();
-    for &a in p.argv.iter().chain(core::iter::once(&core::ptr::null())) {
-        argv.push(a)
-            .map_err(|_| Fail::new("too many arguments to re-execute"))?;
+    match open_unless_sealed()? {
+        Some(exe) => Err(exec_from_sealed_copy(exe, p.argv_terminated(), p)),
+        None => Ok(()),
     }
-    Err(exec_from_sealed_copy(exe, &argv, p))
 }
 
 /// Bootstrap mode: when the message asks to join namespaces and we do not
 /// run from a sealed copy, re-execute from one, handing the already-read
 /// message over on a socket named in argv[0] (the payload never sees argv[0]).
-#[inline(never)] // a large stack frame: keep it out of long-lived callers
 pub fn ensure_sealed_for_join(p: &Process, cfg: &Config<'_>, msg: &[u8]) -> Result<(), Fail> {
     if cfg.ns_paths.is_empty() || p.arg(0).is_some_and(|a| a.starts_with(HANDOVER_PREFIX)) {
         return Ok(());
     }
-    let Some(exe) = open_unless_sealed()? else {
-        return Ok(());
+    match open_unless_sealed()? {
+        Some(exe) => Err(reexec_with_handover(exe, p, msg)),
+        None => Ok(()),
+    }
+}
+
+/// The re-exec of [`ensure_sealed_for_join`], apart: its argv copy is a
+/// large frame that a bootstrap which does not join should never touch.
+#[cold]
+#[inline(never)]
+fn reexec_with_handover(exe: OwnedFd, p: &Process, msg: &[u8]) -> Fail {
+    let (tx, rx) = match sys::socketpair() {
+        Ok(pair) => pair,
+        Err(e) => return Fail::new("socketpair for the handover").errno(e),
     };
-    let (tx, rx) = sys::socketpair().or_fail("socketpair for the handover", b"")?;
-    sys::write_all(tx.raw(), msg).or_fail("write of the handover message", b"")?;
+    if let Err(e) = sys::write_all(tx.raw(), msg) {
+        return Fail::new("write of the handover message").errno(e);
+    }
     drop(tx);
-    sys::fcntl(rx.raw(), g::F_SETFD, 0).or_fail("fcntl(F_SETFD) on the handover socket", b"")?;
+    if let Err(e) = sys::fcntl(rx.raw(), g::F_SETFD, 0) {
+        return Fail::new("fcntl(F_SETFD) on the handover socket").errno(e);
+    }
     let mut arg0: Text<48> = Text::new();
     arg0.put(HANDOVER_PREFIX);
     arg0.int(i64::from(rx.raw()));
     arg0.put(b"\0");
     let mut argv: heapless::Vec<CPtr, 4096> = heapless::Vec::new();
-    let rest = p.argv.get(1..).unwrap_or(&[]);
-    for &a in core::iter::once(&arg0.bytes().as_ptr())
-        .chain(rest)
-        .chain(core::iter::once(&core::ptr::null()))
-    {
-        argv.push(a)
-            .map_err(|_| Fail::new("too many arguments to re-execute"))?;
+    let rest = p.argv_terminated().get(1..).unwrap_or(&[]);
+    for &a in core::iter::once(&arg0.bytes().as_ptr()).chain(rest) {
+        if argv.push(a).is_err() {
+            return Fail::new("too many arguments to re-execute");
+        }
     }
-    Err(exec_from_sealed_copy(exe, &argv, p))
+    exec_from_sealed_copy(exe, &argv, p)
 }
 
 /// The handover fd named in argv[0] by [`ensure_sealed_for_join`], if any.

@@ -25,6 +25,13 @@ impl Process {
         self.argv.get(i).map(|&p| cstr(p))
     }
 
+    /// `argv` with the null pointer that follows it, for `execve`.
+    pub fn argv_terminated(&self) -> &'static [CPtr] {
+        // SAFETY: the kernel ends argv with a null pointer (see `start`),
+        // and the initial stack lives until exit.
+        unsafe { slice::from_raw_parts(self.argv.as_ptr(), self.argv.len() + 1) }
+    }
+
     /// The value of environment variable `name`, if set.
     pub fn env(&self, name: &[u8]) -> Option<&'static [u8]> {
         self.envp.iter().find_map(|&p| {

@@ -4,6 +4,7 @@
 
 use crate::errno::Errno;
 use crate::syscalls::{Sysno, sc0, sc1, sc2, sc3, sc4, sc5};
+use core::mem::MaybeUninit;
 use linux_raw_sys::general as g;
 
 mod console;
@@ -43,32 +44,27 @@ impl Drop for OwnedFd {
     }
 }
 
-/// A path as a NUL-terminated C string, on the stack.
-pub struct CPath([u8; PATH_MAX]);
-
-impl CPath {
-    pub fn new(path: &[u8]) -> Result<CPath, Errno> {
-        if path.contains(&0) {
-            return Err(Errno::EINVAL);
-        }
-        let mut buf = [0u8; PATH_MAX];
-        // The last byte stays 0: the terminator.
-        let dst = buf
-            .get_mut(..path.len())
-            .filter(|_| path.len() < PATH_MAX)
-            .ok_or(Errno::ENAMETOOLONG)?;
-        crate::fmt::copy(dst, path);
-        Ok(CPath(buf))
-    }
-
-    pub fn as_ptr(&self) -> *const u8 {
-        self.0.as_ptr()
-    }
+/// Runs `f` with `path` as a NUL-terminated C string on the stack. Only the
+/// path and its NUL are written: the rest of the buffer stays as it was, so
+/// a short path touches no more stack than it needs.
+#[inline(always)]
+pub fn with_cpath<R>(path: &[u8], f: impl FnOnce(*const u8) -> R) -> Result<R, Errno> {
+    let mut buf = [MaybeUninit::<u8>::uninit(); PATH_MAX];
+    Ok(f(terminated(&mut buf, path)?))
 }
 
-/// Runs `f` with `path` as a NUL-terminated C string on the stack.
-pub fn with_cpath<R>(path: &[u8], f: impl FnOnce(*const u8) -> R) -> Result<R, Errno> {
-    Ok(f(CPath::new(path)?.as_ptr()))
+/// Writes `path` and a NUL into `buf`; a pointer to the string.
+fn terminated(buf: &mut [MaybeUninit<u8>; PATH_MAX], path: &[u8]) -> Result<*const u8, Errno> {
+    if path.contains(&0) {
+        return Err(Errno::EINVAL);
+    }
+    // The NUL needs the last byte a path of PATH_MAX - 1 leaves.
+    let nul = buf.get_mut(path.len()).ok_or(Errno::ENAMETOOLONG)?;
+    nul.write(0);
+    for (d, s) in buf.iter_mut().zip(path) {
+        d.write(*s);
+    }
+    Ok(buf.as_ptr().cast())
 }
 
 pub fn read(fd: RawFd, buf: &mut [u8]) -> Result<usize, Errno> {
@@ -285,18 +281,23 @@ pub fn readlink<'b>(path: &[u8], buf: &'b mut [u8]) -> Result<&'b [u8], Errno> {
 
 #[inline(never)] // a large stack frame: keep it out of long-lived callers
 pub fn mount(src: &[u8], target: &[u8], fstype: &[u8], flags: u32) -> Result<(), Errno> {
-    let (s, t, f) = (CPath::new(src)?, CPath::new(target)?, CPath::new(fstype)?);
-    // SAFETY: three NUL-terminated strings alive for the call; no data.
-    unsafe {
-        sc5(
-            Sysno::mount,
-            s.as_ptr() as usize,
-            t.as_ptr() as usize,
-            f.as_ptr() as usize,
-            flags as usize,
-            0,
-        )
-    }
+    with_cpath(src, |s| {
+        with_cpath(target, |t| {
+            with_cpath(fstype, |f| {
+                // SAFETY: three NUL-terminated strings alive for the call; no data.
+                unsafe {
+                    sc5(
+                        Sysno::mount,
+                        s as usize,
+                        t as usize,
+                        f as usize,
+                        flags as usize,
+                        0,
+                    )
+                }
+            })
+        })
+    })???
     .map(drop)
 }
 
@@ -357,18 +358,21 @@ pub fn namespace_type(fd: RawFd) -> Result<u32, Errno> {
 
 /// `renameat2(dir, from, dir, to, 0)`: replaces `to` atomically.
 pub fn rename_in(dir: RawFd, from: &[u8], to: &[u8]) -> Result<(), Errno> {
-    let (f, t) = (CPath::new(from)?, CPath::new(to)?);
-    // SAFETY: two NUL-terminated paths alive for the call.
-    unsafe {
-        sc5(
-            Sysno::renameat2,
-            dir as usize,
-            f.as_ptr() as usize,
-            dir as usize,
-            t.as_ptr() as usize,
-            0,
-        )
-    }
+    with_cpath(from, |f| {
+        with_cpath(to, |t| {
+            // SAFETY: two NUL-terminated paths alive for the call.
+            unsafe {
+                sc5(
+                    Sysno::renameat2,
+                    dir as usize,
+                    f as usize,
+                    dir as usize,
+                    t as usize,
+                    0,
+                )
+            }
+        })
+    })??
     .map(drop)
 }
 
