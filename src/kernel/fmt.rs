@@ -1,5 +1,8 @@
 //! Bounded text building: decimal numbers and byte strings into a fixed
 //! buffer. Pure; unit-tested on the host.
+#![allow(unsafe_code)]
+
+use core::mem::MaybeUninit;
 
 /// Something bytes can be written to.
 pub trait Out {
@@ -22,6 +25,43 @@ pub trait Out {
     }
 }
 
+/// One value for [`fill`].
+#[derive(Clone, Copy)]
+pub enum Arg<'a> {
+    Dec(u64),
+    /// `0x` and eight hex digits.
+    Hex(u32),
+    Bytes(&'a [u8]),
+}
+
+/// Writes `template` with each `{}` replaced by the next of `args` (nothing
+/// once they run out): a message is one out-of-line call and a little data,
+/// rather than a call per piece at every place that reports it.
+#[inline(never)]
+pub fn fill(o: &mut dyn Out, template: &str, args: &[Arg<'_>]) {
+    let mut args = args.iter();
+    let mut rest = template.as_bytes();
+    loop {
+        let hole = rest.windows(2).position(|w| w == b"{}");
+        o.put(rest.get(..hole.unwrap_or(rest.len())).unwrap_or(rest));
+        let Some(at) = hole else { return };
+        rest = rest.get(at + 2..).unwrap_or(&[]);
+        match args.next() {
+            Some(Arg::Dec(n)) => o.dec(*n),
+            Some(Arg::Hex(v)) => {
+                const DIGITS: &[u8; 16] = b"0123456789abcdef";
+                o.put(b"0x");
+                for shift in (0..8).rev() {
+                    let d = ((v >> (shift * 4)) & 15) as usize;
+                    o.put(DIGITS.get(d..d + 1).unwrap_or(b"?"));
+                }
+            }
+            Some(Arg::Bytes(b)) => o.put(b),
+            None => {}
+        }
+    }
+}
+
 /// `n` in decimal, in the tail of `digits`. Not generic, so that each kind
 /// of [`Out`] does not carry a copy of it.
 #[inline(never)]
@@ -41,20 +81,27 @@ fn decimal(mut n: u64, digits: &mut [u8; 20]) -> &[u8] {
 /// Appends what fits of `b` to the `len` bytes used of `buf`; the one copy
 /// of this for every size of [`Text`].
 #[inline(never)]
-fn append(buf: &mut [u8], len: &mut usize, overflowed: &mut bool, b: &[u8]) {
+fn append(buf: &mut [MaybeUninit<u8>], len: &mut usize, overflowed: &mut bool, b: &[u8]) {
     let room = buf.len().saturating_sub(*len);
     if b.len() > room {
         *overflowed = true;
     }
     if let Some(dst) = buf.get_mut(*len..) {
-        copy(dst, b);
+        for (d, s) in dst.iter_mut().zip(b) {
+            d.write(*s);
+        }
         *len += b.len().min(room);
     }
 }
 
 /// A line of at most `N` bytes. Overflow is remembered and shown, never silent.
+///
+/// The buffer starts uninitialised: only what is written is ever read, so a
+/// large `Text` on the stack costs neither a fill nor the pages a fill
+/// would touch.
 pub struct Text<const N: usize> {
-    buf: [u8; N],
+    buf: [MaybeUninit<u8>; N],
+    /// Invariant: `buf[..len]` is initialised and `len <= N`.
     len: usize,
     overflowed: bool,
 }
@@ -62,7 +109,7 @@ pub struct Text<const N: usize> {
 impl<const N: usize> Text<N> {
     pub const fn new() -> Self {
         Text {
-            buf: [0; N],
+            buf: [MaybeUninit::uninit(); N],
             len: 0,
             overflowed: false,
         }
@@ -70,19 +117,24 @@ impl<const N: usize> Text<N> {
 
     /// The text, ending in `...` if something did not fit.
     pub fn as_bytes(&mut self) -> &[u8] {
-        if self.overflowed && N >= 3 {
-            let start = N - 3;
-            if let Some(tail) = self.buf.get_mut(start..) {
-                copy(tail, b"...");
+        // An overflow filled the buffer, so the mark replaces its last bytes.
+        if self.overflowed && N >= 3 && self.len == N {
+            if let Some(tail) = self.buf.get_mut(N - 3..) {
+                for (d, s) in tail.iter_mut().zip(b"...") {
+                    d.write(*s);
+                }
             }
-            self.len = N;
         }
-        self.buf.get(..self.len).unwrap_or(&[])
+        self.bytes()
     }
 
     /// The bytes written so far, without the overflow mark.
     pub fn bytes(&self) -> &[u8] {
-        self.buf.get(..self.len).unwrap_or(&[])
+        let init = self.buf.get(..self.len).unwrap_or(&[]);
+        // SAFETY: `buf[..len]` is initialised (the field's invariant, kept
+        // by `append`, the only writer that moves `len`), and MaybeUninit<u8>
+        // has the layout of u8.
+        unsafe { &*(init as *const [MaybeUninit<u8>] as *const [u8]) }
     }
 
     pub fn len(&self) -> usize {
@@ -210,6 +262,20 @@ mod tests {
         assert_eq!(parse_int(b"-1000", -1000, 1000), Some(-1000));
         assert_eq!(parse_int(b"-1001", -1000, 1000), None);
         assert_eq!(parse_int(b"-", -1000, 1000), None);
+    }
+
+    #[test]
+    fn fills_templates() {
+        let mut v = Vec::new();
+        fill(
+            &mut v,
+            "a {} b {} c {} d {}",
+            &[Arg::Dec(42), Arg::Hex(0x10020000), Arg::Bytes(b"x y")],
+        );
+        assert_eq!(v, b"a 42 b 0x10020000 c x y d ");
+        let mut v = Vec::new();
+        fill(&mut v, "{}", &[Arg::Dec(0)]);
+        assert_eq!(v, b"0");
     }
 
     #[test]
