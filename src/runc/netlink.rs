@@ -5,7 +5,7 @@
 #![cfg_attr(not(test), allow(dead_code))]
 
 use crate::config::{ALL_NS_FLAGS, Config, MAX_NS_PATHS, NsPath, NsType};
-use crate::fmt::{Out, parse_dec, parse_int};
+use crate::fmt::{Arg, Out, fill, parse_dec, parse_int};
 
 pub const INIT_MSG: u16 = 62000;
 pub const NLMSG_ERROR: u16 = 2;
@@ -143,140 +143,118 @@ fn attr_name(ty: u16) -> &'static str {
 
 impl ParseError {
     /// One line saying what is wrong with the message.
-    pub fn describe(&self, o: &mut impl Out) {
+    pub fn describe(&self, o: &mut dyn Out) {
+        use Arg::{Bytes, Dec};
         use ParseError::*;
-        match *self {
-            ShortLength(len) => {
-                o.str("netlink message length ");
-                o.dec(len.into());
-                o.str(" is shorter than its 16-byte header");
-            }
-            TooLarge { len, max } => {
-                o.str("bootstrap message is ");
-                o.dec(len.into());
-                o.str(" bytes, larger than nsexec's ");
-                o.dec(max as u64);
-                o.str("-byte buffer");
-            }
-            ErrorMessage => o.str("netlink message is NLMSG_ERROR, not a bootstrap message"),
-            WrongType(t) => {
-                o.str("invalid netlink message type ");
-                o.dec(t.into());
-                o.str(" (expected 62000)");
-            }
-            LengthMismatch { len, got } => {
-                o.str("netlink message length ");
-                o.dec(len.into());
-                o.str(" does not match the ");
-                o.dec(got as u64);
-                o.str(" bytes given");
-            }
-            AttrTruncated { offset } => {
-                o.str("attribute header at offset ");
-                o.dec(offset as u64);
-                o.str(" is cut off by the end of the message");
-            }
-            AttrTooShort { offset, len } => {
-                o.str("attribute at offset ");
-                o.dec(offset as u64);
-                o.str(" has length ");
-                o.dec(len.into());
-                o.str(", shorter than its 4-byte header");
-            }
-            AttrPastEnd { offset, len, end } => {
-                o.str("attribute at offset ");
-                o.dec(offset as u64);
-                o.str(" has length ");
-                o.dec(len.into());
-                o.str(", past the end of the ");
-                o.dec(end as u64);
-                o.str("-byte message");
-            }
-            UnknownAttr { offset, ty } => {
-                o.str("unknown netlink attribute type ");
-                o.dec(ty.into());
-                o.str(" at offset ");
-                o.dec(offset as u64);
-            }
-            BadU32 { ty, len } => {
-                o.str(attr_name(ty));
-                o.str(" must be a 4-byte integer (attribute length 8), not length ");
-                o.dec(len.into());
-            }
-            BadBool { ty, len } => {
-                o.str(attr_name(ty));
-                o.str(" must be a bool (attribute length 8 or 5), not length ");
-                o.dec(len.into());
-            }
-            BoolValue { ty, value } => {
-                o.str(attr_name(ty));
-                o.str(" must be 0 or 1, not ");
-                o.dec(value.into());
-            }
-            StringNotTerminated { ty } => {
-                o.str(attr_name(ty));
-                o.str(" is not a NUL-terminated string");
-            }
-            UnknownCloneFlags(f) => {
-                o.str("CLONE_FLAGS has bits that are not namespaces: 0x");
-                hex(o, f);
-            }
-            NsPathsEmpty => o.str("ns paths are empty"),
-            NsPathNoColon { index } => ns_item(o, index, "has no ':' between type and path"),
-            NsPathUnknownType { index } => ns_item(o, index, "names an unknown namespace type"),
-            NsPathEmpty { index } => ns_item(o, index, "has an empty path"),
-            NsPathTooLong { index } => ns_item(o, index, "has a path longer than PATH_MAX"),
-            NsPathDuplicate(t) => {
-                o.str("NS_PATHS names the ");
-                o.str(t.name());
-                o.str(" namespace twice");
-            }
-            TooManyNsPaths => {
-                o.str("NS_PATHS has more than ");
-                o.dec(MAX_NS_PATHS as u64);
-                o.str(" entries");
-            }
-            MapLine { ty, line } => {
-                o.str(attr_name(ty));
-                o.str(" line ");
-                o.dec(line as u64 + 1);
-                o.str(" is not 'inside outside count' (three decimal ids, count > 0)");
-            }
-            MapTooManyLines { ty } => {
-                o.str(attr_name(ty));
-                o.str(" has more than 340 lines, the kernel's limit");
-            }
-            OomScoreAdj => o.str("OOM_SCORE_ADJ is not a decimal between -1000 and 1000"),
-            ToolPath { ty } => {
-                o.str(attr_name(ty));
-                o.str(" is not an absolute path shorter than PATH_MAX");
-            }
-            MountSourceTooLong { index } => {
-                o.str("MOUNT_SOURCES entry ");
-                o.dec(index as u64 + 1);
-                o.str(" is longer than PATH_MAX");
-            }
-            TimeOffsetLine { line } => {
-                o.str("TIME_OFFSETS line ");
-                o.dec(line as u64 + 1);
-                o.str(" is not 'monotonic|boottime SECS NSECS'");
-            }
-        }
-    }
-}
-
-fn ns_item(o: &mut impl Out, index: usize, what: &str) {
-    o.str("NS_PATHS entry ");
-    o.dec(index as u64 + 1);
-    o.str(" ");
-    o.str(what);
-}
-
-fn hex(o: &mut impl Out, v: u32) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for shift in (0..8).rev() {
-        let d = (v >> (shift * 4)) & 15;
-        o.put(DIGITS.get(d as usize..d as usize + 1).unwrap_or(b"?"));
+        let name = |ty: u16| Bytes(attr_name(ty).as_bytes());
+        let (template, args): (&str, [Arg<'_>; 3]) = match *self {
+            ShortLength(len) => (
+                "netlink message length {} is shorter than its 16-byte header",
+                [Dec(len.into()), Dec(0), Dec(0)],
+            ),
+            TooLarge { len, max } => (
+                "bootstrap message is {} bytes, larger than nsexec's {}-byte buffer",
+                [Dec(len.into()), Dec(max as u64), Dec(0)],
+            ),
+            ErrorMessage => (
+                "netlink message is NLMSG_ERROR, not a bootstrap message",
+                [Dec(0); 3],
+            ),
+            WrongType(t) => (
+                "invalid netlink message type {} (expected 62000)",
+                [Dec(t.into()), Dec(0), Dec(0)],
+            ),
+            LengthMismatch { len, got } => (
+                "netlink message length {} does not match the {} bytes given",
+                [Dec(len.into()), Dec(got as u64), Dec(0)],
+            ),
+            AttrTruncated { offset } => (
+                "attribute header at offset {} is cut off by the end of the message",
+                [Dec(offset as u64), Dec(0), Dec(0)],
+            ),
+            AttrTooShort { offset, len } => (
+                "attribute at offset {} has length {}, shorter than its 4-byte header",
+                [Dec(offset as u64), Dec(len.into()), Dec(0)],
+            ),
+            AttrPastEnd { offset, len, end } => (
+                "attribute at offset {} has length {}, past the end of the {}-byte message",
+                [Dec(offset as u64), Dec(len.into()), Dec(end as u64)],
+            ),
+            UnknownAttr { offset, ty } => (
+                "unknown netlink attribute type {} at offset {}",
+                [Dec(ty.into()), Dec(offset as u64), Dec(0)],
+            ),
+            BadU32 { ty, len } => (
+                "{} must be a 4-byte integer (attribute length 8), not length {}",
+                [name(ty), Dec(len.into()), Dec(0)],
+            ),
+            BadBool { ty, len } => (
+                "{} must be a bool (attribute length 8 or 5), not length {}",
+                [name(ty), Dec(len.into()), Dec(0)],
+            ),
+            BoolValue { ty, value } => (
+                "{} must be 0 or 1, not {}",
+                [name(ty), Dec(value.into()), Dec(0)],
+            ),
+            StringNotTerminated { ty } => (
+                "{} is not a NUL-terminated string",
+                [name(ty), Dec(0), Dec(0)],
+            ),
+            UnknownCloneFlags(f) => (
+                "CLONE_FLAGS has bits that are not namespaces: {}",
+                [Arg::Hex(f), Dec(0), Dec(0)],
+            ),
+            NsPathsEmpty => ("ns paths are empty", [Dec(0); 3]),
+            NsPathNoColon { index } => (
+                "NS_PATHS entry {} has no ':' between type and path",
+                [Dec(index as u64 + 1), Dec(0), Dec(0)],
+            ),
+            NsPathUnknownType { index } => (
+                "NS_PATHS entry {} names an unknown namespace type",
+                [Dec(index as u64 + 1), Dec(0), Dec(0)],
+            ),
+            NsPathEmpty { index } => (
+                "NS_PATHS entry {} has an empty path",
+                [Dec(index as u64 + 1), Dec(0), Dec(0)],
+            ),
+            NsPathTooLong { index } => (
+                "NS_PATHS entry {} has a path longer than PATH_MAX",
+                [Dec(index as u64 + 1), Dec(0), Dec(0)],
+            ),
+            NsPathDuplicate(t) => (
+                "NS_PATHS names the {} namespace twice",
+                [Bytes(t.name().as_bytes()), Dec(0), Dec(0)],
+            ),
+            TooManyNsPaths => (
+                "NS_PATHS has more than {} entries",
+                [Dec(MAX_NS_PATHS as u64), Dec(0), Dec(0)],
+            ),
+            MapLine { ty, line } => (
+                "{} line {} is not 'inside outside count' (three decimal ids, count > 0)",
+                [name(ty), Dec(line as u64 + 1), Dec(0)],
+            ),
+            MapTooManyLines { ty } => (
+                "{} has more than 340 lines, the kernel's limit",
+                [name(ty), Dec(0), Dec(0)],
+            ),
+            OomScoreAdj => (
+                "OOM_SCORE_ADJ is not a decimal between -1000 and 1000",
+                [Dec(0); 3],
+            ),
+            ToolPath { ty } => (
+                "{} is not an absolute path shorter than PATH_MAX",
+                [name(ty), Dec(0), Dec(0)],
+            ),
+            MountSourceTooLong { index } => (
+                "MOUNT_SOURCES entry {} is longer than PATH_MAX",
+                [Dec(index as u64 + 1), Dec(0), Dec(0)],
+            ),
+            TimeOffsetLine { line } => (
+                "TIME_OFFSETS line {} is not 'monotonic|boottime SECS NSECS'",
+                [Dec(line as u64 + 1), Dec(0), Dec(0)],
+            ),
+        };
+        fill(o, template, &args);
     }
 }
 
