@@ -7,7 +7,7 @@ pub use crate::cli::maps::{IdMapSpec, List, Ranges, write_map};
 use crate::cli::maps::{add_range, id};
 use crate::cli::values::signal_number;
 use crate::config::NsType;
-use crate::fmt::{Out, parse_dec, parse_int};
+use crate::fmt::{Arg, Out, fill, parse_dec, parse_int};
 use linux_raw_sys::general as g;
 
 pub const USAGE: &str = "\
@@ -130,60 +130,29 @@ pub enum CliError<'a> {
 }
 
 impl CliError<'_> {
-    pub fn describe(&self, o: &mut impl Out) {
-        match *self {
-            CliError::UnknownOption(opt) => {
-                o.str("unrecognized option '");
-                o.put(opt);
-                o.str("'");
-            }
+    pub fn describe(&self, o: &mut dyn Out) {
+        let (template, args): (&str, [&[u8]; 2]) = match *self {
+            CliError::UnknownOption(opt) => ("unrecognized option '{}'", [opt, b""]),
             CliError::MissingValue(opt) => {
-                o.str("option '");
-                o.str(opt);
-                o.str("' requires an argument");
+                ("option '{}' requires an argument", [opt.as_bytes(), b""])
             }
-            CliError::BadValue(opt, v) => {
-                o.str("invalid value for '");
-                o.str(opt);
-                o.str("': '");
-                o.put(v);
-                o.str("'");
-            }
+            CliError::BadValue(opt, v) => ("invalid value for '{}': '{}'", [opt.as_bytes(), v]),
             CliError::UnexpectedValue(opt) => {
-                o.str("option '");
-                o.str(opt);
-                o.str("' takes no argument");
+                ("option '{}' takes no argument", [opt.as_bytes(), b""])
             }
             CliError::Needs(opt, other) => {
-                o.str("option '");
-                o.str(opt);
-                o.str("' needs '");
-                o.str(other);
-                o.str("'");
+                ("option '{}' needs '{}'", [opt.as_bytes(), other.as_bytes()])
             }
-            CliError::Excludes(a, b) => {
-                o.str("options '");
-                o.str(a);
-                o.str("' and '");
-                o.str(b);
-                o.str("' contradict each other");
-            }
-            CliError::TooMany(opt) => {
-                o.str("too many '");
-                o.str(opt);
-                o.str("' options");
-            }
-            CliError::NoProgram => o.str("no program given"),
-            CliError::Alone(opt) => {
-                o.str("option '");
-                o.str(opt);
-                o.str("' takes no other options");
-            }
-            CliError::Twice(what) => {
-                o.str(what);
-                o.str(" given twice");
-            }
-        }
+            CliError::Excludes(a, b) => (
+                "options '{}' and '{}' contradict each other",
+                [a.as_bytes(), b.as_bytes()],
+            ),
+            CliError::TooMany(opt) => ("too many '{}' options", [opt.as_bytes(), b""]),
+            CliError::NoProgram => ("no program given", [b""; 2]),
+            CliError::Alone(opt) => ("option '{}' takes no other options", [opt.as_bytes(), b""]),
+            CliError::Twice(what) => ("{} given twice", [what.as_bytes(), b""]),
+        };
+        fill(o, template, &args.map(Arg::Bytes));
     }
 }
 

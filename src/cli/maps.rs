@@ -113,7 +113,7 @@ pub fn write_map(
     ranges: &[(u32, u32, u32)],
     caller: u32,
     auto: Option<(u32, u32)>,
-    out: &mut impl Out,
+    out: &mut dyn Out,
 ) -> Result<(), CliError<'static>> {
     let line = |o: &mut dyn FnMut(u32, u32, u32), a, b, c| o(a, b, c);
     let mut put = |inner: u32, outer: u32, count: u32| {

@@ -137,7 +137,7 @@ pub fn unshare(flags: u32) -> Result<(), Fail> {
 }
 
 /// ` (user, pid, ...)`.
-pub fn describe_flags(out: &mut impl Out, flags: u32) {
+pub fn describe_flags(out: &mut dyn Out, flags: u32) {
     out.str(" (");
     let mut first = true;
     for t in NsType::ALL {

@@ -34,7 +34,7 @@ pub enum ProfileError {
 
 impl ProfileError {
     /// One line; `ours` and `file` give the names and text back.
-    pub fn describe(&self, o: &mut impl Out, ours: &[&str], file: &[u8]) {
+    pub fn describe(&self, o: &mut dyn Out, ours: &[&str], file: &[u8]) {
         match *self {
             ProfileError::Syntax(at) => {
                 o.str("not JSON at byte ");

@@ -31,7 +31,7 @@ fn write_out<const N: usize>(t: &Text<N>) -> i32 {
 
 /// `"a", "b"` of the names in `modes` whose bit in `pick` is set (bit i is
 /// the i-th name of the mode set).
-fn names_json(t: &mut impl Out, modes: u8, pick: u64, indent: &str) {
+fn names_json(t: &mut dyn Out, modes: u8, pick: u64, indent: &str) {
     let mut first = true;
     for (i, name) in names_in(modes).enumerate() {
         if pick & (1u64 << i) == 0 {

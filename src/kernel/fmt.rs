@@ -199,7 +199,7 @@ pub fn parse_int(s: &[u8], min: i64, max: i64) -> Option<i64> {
 }
 
 /// Writes `s` as the inside of a JSON string: `"`, `\` and control bytes escaped.
-pub fn json_escape(out: &mut impl Out, s: &[u8]) {
+pub fn json_escape(out: &mut dyn Out, s: &[u8]) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     for &c in s {
         match c {
