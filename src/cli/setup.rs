@@ -7,7 +7,7 @@ use crate::cli::args::{self as cli, Cli, IdMapSpec, Ranges};
 use crate::cli::values;
 use crate::config::{Config, NsPath, NsType};
 use crate::errno::Errno;
-use crate::fmt::{Out, Text};
+use crate::fmt::{Arg, Out, Text};
 use crate::log::{Fail, OrFail};
 use crate::namespaces;
 use crate::sys;
@@ -122,10 +122,8 @@ fn cli_fail(e: &cli::CliError) -> Fail {
 
 fn push_path<'s>(cfg: &mut Config<'s>, ns: NsType, path: &'s [u8]) -> Result<(), Fail> {
     if cfg.ns_paths.iter().any(|p| p.ns == ns) {
-        let mut f = Fail::new("namespace given twice:");
-        f.text().put(b" ");
-        f.text().str(ns.name());
-        return Err(f);
+        let name = [Arg::Bytes(ns.name().as_bytes())];
+        return Err(Fail::fill("namespace given twice: {}", &name));
     }
     cfg.ns_paths
         .push(NsPath { ns, path })
@@ -144,10 +142,8 @@ fn resolve_target<'s>(
     let mut pid_ns = namespaces::proc_path(pid, "ns/pid");
     let mut link = [0u8; 64];
     if sys::readlink(pid_ns.as_bytes(), &mut link).is_err() {
-        let mut f = Fail::new("no such process:");
-        f.text().put(b" ");
-        f.text().int(i64::from(pid));
-        return Err(f);
+        let pid = [Arg::Dec(u64::from(pid.unsigned_abs()))];
+        return Err(Fail::fill("no such process: {}", &pid));
     }
     for (t, slot) in NsType::ALL.into_iter().zip(paths.iter_mut()) {
         if types != 0 && types & t.flag() == 0 {

@@ -4,7 +4,7 @@
 #![allow(unsafe_code)]
 
 use crate::errno::Errno;
-use crate::fmt::{Out, Text, json_escape};
+use crate::fmt::{Arg, Out, Text, fill, json_escape};
 use crate::sys::{self, Pid, RawFd};
 
 /// logrus levels, by number.
@@ -87,6 +87,18 @@ impl Fail {
         let t = fail_text();
         t.clear();
         t.str(what);
+        report_mut().code = 125;
+        Fail { _in_flight: () }
+    }
+
+    /// A failure whose line is `template` with its `{}` filled from `args`
+    /// (see [`fill`]): one call for a message of several pieces.
+    #[cold]
+    #[inline(never)]
+    pub fn fill(template: &str, args: &[Arg<'_>]) -> Fail {
+        let t = fail_text();
+        t.clear();
+        fill(t, template, args);
         report_mut().code = 125;
         Fail { _in_flight: () }
     }

@@ -3,7 +3,7 @@
 
 use crate::config::{Config, NsPath, NsType};
 use crate::errno::Errno;
-use crate::fmt::{Out, Text};
+use crate::fmt::{Arg, Out, Text};
 use crate::log::{self, Fail, OrFail};
 use crate::sys::{self, ExitStatus, OwnedFd, Pid};
 use heapless::Vec;
@@ -109,9 +109,8 @@ pub fn join_namespaces(paths: &[NsPath<'_>]) -> Result<(), Fail> {
                 }
                 Err(Errno::EPERM) if pass < 2 => {}
                 Err(e) => {
-                    let mut f = Fail::new("setns to");
-                    f.text().str(ns.name());
-                    return Err(f.on(path).errno(e));
+                    let what = [Arg::Bytes(ns.name().as_bytes()), Arg::Bytes(path)];
+                    return Err(Fail::fill("setns to{} {}", &what).errno(e));
                 }
             }
         }
@@ -201,12 +200,8 @@ fn run_map_tool(tool: &[u8], pid: Pid, map: &[u8]) -> Result<(), Fail> {
     match sys::wait_for(child) {
         Ok(ExitStatus::Exited(0)) => Ok(()),
         Ok(st) => {
-            let mut f = Fail::new("mapping tool");
-            f.text().put(b" ");
-            f.text().put(tool);
-            f.text().str(" failed with status ");
-            f.text().dec(st.code() as u64);
-            Err(f)
+            let what = [Arg::Bytes(tool), Arg::Dec(st.code() as u64)];
+            Err(Fail::fill("mapping tool {} failed with status {}", &what))
         }
         Err(e) => Err(Fail::new("wait4 for").on(tool).errno(e)),
     }
@@ -259,16 +254,17 @@ fn ask(
     what: &str,
 ) -> Result<(), Fail> {
     crate::sync::send(fd, pls).map_err(|e| {
-        let mut f = Fail::new("write of the request for");
-        f.text().put(b" ");
-        f.text().str(what);
-        f.errno(e)
+        Fail::fill(
+            "write of the request for {}",
+            &[Arg::Bytes(what.as_bytes())],
+        )
+        .errno(e)
     })?;
     crate::sync::expect(fd, ack).map_err(|e| {
-        let mut f = Fail::new("the process writing");
-        f.text().put(b" ");
-        f.text().str(what);
-        f.text().str(" went away");
+        let mut f = Fail::fill(
+            "the process writing {} went away",
+            &[Arg::Bytes(what.as_bytes())],
+        );
         if let crate::sync::RecvError::Sys(e) = e {
             f = f.errno(e);
         }

@@ -4,7 +4,7 @@
 #![allow(unsafe_code)]
 
 use crate::errno::Errno;
-use crate::fmt::{Out, Text, parse_dec};
+use crate::fmt::{Arg, Out, Text, parse_dec};
 use crate::log::{Fail, OrFail};
 use crate::profile::{self, ProfileError};
 use crate::sys::{self, RawFd};
@@ -102,11 +102,8 @@ pub fn print_merged(modes: u8, path: &[u8]) -> Result<i32, Fail> {
     };
     let fd = file.as_ref().map_or(0, |f| f.raw());
     let len = read_all(fd, buf).or_fail("read of", path)?.ok_or_else(|| {
-        let mut f = Fail::new("seccomp profile").on(path);
-        f.text().str(" is larger than ");
-        f.text().dec(profile::MAX_PROFILE as u64);
-        f.text().str(" bytes");
-        f
+        let size = [Arg::Bytes(path), Arg::Dec(profile::MAX_PROFILE as u64)];
+        Fail::fill("seccomp profile {} is larger than {} bytes", &size)
     })?;
     let text = buf.get(..len).unwrap_or(&[]);
     let mut ours: Vec<&str, 64> = Vec::new();
@@ -169,12 +166,10 @@ pub fn read_filter(source: &[u8]) -> Result<usize, Fail> {
         .or_fail("read of the seccomp filter", source)?
         .ok_or_else(|| Fail::new("seccomp filter longer than 4096 instructions:").on(source))?;
     if len == 0 || len % INSN_SIZE != 0 {
-        let mut f = Fail::new("seccomp filter").on(source);
-        f.text().str(" is ");
-        f.text().dec(len as u64);
-        f.text()
-            .str(" bytes, not a whole number of 8-byte instructions");
-        return Err(f);
+        return Err(Fail::fill(
+            "seccomp filter {} is {} bytes, not a whole number of 8-byte instructions",
+            &[Arg::Bytes(source), Arg::Dec(len as u64)],
+        ));
     }
     Ok(len)
 }

@@ -11,7 +11,7 @@
 
 use crate::config::Config;
 use crate::errno::Errno;
-use crate::fmt::{Out, Text, parse_dec};
+use crate::fmt::{Arg, Out, Text, parse_dec};
 use crate::log::{self, Fail, Level, OrFail};
 use crate::namespaces::{self, Mapper};
 use crate::netlink::{self, Generation};
@@ -44,12 +44,9 @@ fn env_fd(p: &Process, name: &'static str, value: &[u8]) -> Result<RawFd, Fail> 
     match parse_dec(value, i32::MAX as u64) {
         Some(fd) => Ok(fd as RawFd),
         None => {
-            let mut f = Fail::new("unable to parse ");
-            f.text().str(name);
-            f.text().str("=");
-            f.text().put(value);
             let _ = p;
-            Err(f)
+            let what = [Arg::Bytes(name.as_bytes()), Arg::Bytes(value)];
+            Err(Fail::fill("unable to parse {}={}", &what))
         }
     }
 }
@@ -107,11 +104,10 @@ fn read_message(fd: RawFd) -> Result<&'static [u8], Fail> {
         Ok(_) if body.is_empty() => {}
         Ok(true) => {}
         Ok(false) | Err(Errno::ENODATA) => {
-            let mut f =
-                Fail::new("init pipe closed before the whole bootstrap message arrived (expected ");
-            f.text().dec(len as u64);
-            f.text().str(" bytes)");
-            return Err(f);
+            return Err(Fail::fill(
+                "init pipe closed before the whole bootstrap message arrived (expected {} bytes)",
+                &[Arg::Dec(len as u64)],
+            ));
         }
         Err(e) => return Err(Fail::new("failed to read the bootstrap message").errno(e)),
     }
@@ -263,8 +259,8 @@ fn unexpected(m: Sync) -> Fail {
 
 fn recv_expect(fd: RawFd, want: Sync, waiting_for: &str) -> Result<(), Fail> {
     sync::expect(fd, want).map_err(|e| {
-        let mut f = Fail::new("stage-0 went away while waiting for ");
-        f.text().str(waiting_for);
+        let what = [Arg::Bytes(waiting_for.as_bytes())];
+        let mut f = Fail::fill("stage-0 went away while waiting for {}", &what);
         if let RecvError::Sys(e) = e {
             f = f.errno(e);
         }
@@ -312,21 +308,17 @@ fn stage1_steps(s: &Stage<'_>, caller: Pid) -> Result<Never, Fail> {
 fn receive_mount_sources(s: &Stage<'_>, list: &[u8]) -> Result<(), Fail> {
     let env = s.p.env(b"_LIBCONTAINER_MOUNT_FDS").unwrap_or(b"");
     let targets = netlink::mount_fds(env).ok_or_else(|| {
-        let mut f = Fail::new("MOUNT_SOURCES needs _LIBCONTAINER_MOUNT_FDS as a JSON array, not");
-        f.text().str(" '");
-        f.text().put(env);
-        f.text().str("'");
-        f
+        Fail::fill(
+            "MOUNT_SOURCES needs _LIBCONTAINER_MOUNT_FDS as a JSON array, not '{}'",
+            &[Arg::Bytes(env)],
+        )
     })?;
     let (fds, sources) = (targets.clone().count(), netlink::bind_sources(list).count());
     if fds != sources {
-        let mut f = Fail::new("MOUNT_SOURCES has ");
-        f.text().dec(sources as u64);
-        f.text()
-            .str(" bind sources but _LIBCONTAINER_MOUNT_FDS has ");
-        f.text().dec(fds as u64);
-        f.text().str(" descriptors");
-        return Err(f);
+        return Err(Fail::fill(
+            "MOUNT_SOURCES has {} bind sources but _LIBCONTAINER_MOUNT_FDS has {} descriptors",
+            &[Arg::Dec(sources as u64), Arg::Dec(fds as u64)],
+        ));
     }
     log::debug(|m| m.str("asking stage-0 for the mount sources"));
     sync::send(s.fd, Sync::MountsourcesPls)
