@@ -695,6 +695,43 @@ fn no_program_is_fatal_before_anything_else() {
     assert_eq!(o.stage0, Some(1));
 }
 
+#[test]
+fn a_bare_program_name_is_found_in_path_and_a_missing_one_exits_127() {
+    if skip_under_qemu("stages use CLONE_PARENT") {
+        return;
+    }
+    let _g = serial();
+    let msg = Bootstrap {
+        clone_flags: runc::CLONE_NEWUTS,
+        ..Default::default()
+    };
+    let with_path = |program: &[&str], path: String| {
+        runc::run(
+            &nsexec(),
+            &msg,
+            Options {
+                program: program.iter().map(|s| s.to_string()).collect(),
+                env: vec![("PATH", path)],
+                ..Default::default()
+            },
+        )
+    };
+    // An entry too long to be a path is passed over, as execvp does.
+    let too_long = "d".repeat(5000);
+    let o = with_path(&["sh", "-c", "exit 7"], format!("{too_long}:/usr/bin:/bin"));
+    assert_eq!(o.stage0, Some(0), "{}", o.stderr);
+    assert_eq!(o.payload, Some(7), "{}", o.stderr);
+    let o = with_path(&["no-such-program-anywhere"], "/usr/bin:/bin".into());
+    assert_eq!(o.stage0, Some(127), "{}", o.stderr);
+    assert!(o.pipe.is_empty(), "{:?}", o.pipe);
+    let fatal = o.log.join("\n");
+    assert!(
+        fatal.contains("open of the program no-such-program-anywhere: ENOENT"),
+        "{fatal}"
+    );
+    assert_no_stage_alive();
+}
+
 /// A throwaway unprivileged user with subordinate ranges, created once.
 /// Returns its uid, gid and the start of its subordinate uid and gid ranges.
 #[test]
