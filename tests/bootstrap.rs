@@ -732,6 +732,39 @@ fn a_bare_program_name_is_found_in_path_and_a_missing_one_exits_127() {
     assert_no_stage_alive();
 }
 
+#[test]
+fn a_script_payload_runs_from_its_sealed_copy() {
+    if skip_under_qemu("stages use CLONE_PARENT") {
+        return;
+    }
+    let _g = serial();
+    let dir = tempdir("script-payload");
+    let script = format!("{dir}/hello.sh");
+    std::fs::write(&script, "#!/bin/sh\necho \"hello $1 from $0\"\nexit 3\n").unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let msg = Bootstrap {
+        clone_flags: runc::CLONE_NEWUTS,
+        ..Default::default()
+    };
+    let o = runc::run(
+        &nsexec(),
+        &msg,
+        Options {
+            program: vec![script.clone(), "world".into()],
+            ..Default::default()
+        },
+    );
+    assert_eq!(o.stage0, Some(0), "{}", o.stderr);
+    assert_eq!(o.payload, Some(3), "{}", o.stderr);
+    // The interpreter reads the script from the sealed copy, not the file.
+    assert!(
+        o.stdout.starts_with("hello world from /dev/fd/"),
+        "{:?}",
+        o.stdout
+    );
+    assert_no_stage_alive();
+}
+
 /// A throwaway unprivileged user with subordinate ranges, created once.
 /// Returns its uid, gid and the start of its subordinate uid and gid ranges.
 #[test]

@@ -455,19 +455,6 @@ fn join_by_path_matches_nsenter() {
     assert_eq!(stdout(&ours).lines().next().unwrap(), target_net);
 }
 
-pub fn tempdir(name: &str) -> String {
-    let d = std::env::temp_dir().join(format!("{}-{}", marker(name), rand_suffix()));
-    std::fs::create_dir_all(&d).unwrap();
-    d.display().to_string()
-}
-
-fn rand_suffix() -> u128 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos()
-}
-
 #[test]
 fn joining_runs_from_a_sealed_memfd_and_stays_non_dumpable() {
     if skip_under_qemu("the target needs a user namespace") {

@@ -117,12 +117,22 @@ fn open_in_path(name: &[u8], path_var: Option<&[u8]>) -> Result<sys::OwnedFd, Er
     Err(last)
 }
 
-/// Executes the program open at `fd` with `argv` and the whole environment,
-/// both tails of the initial stack's arrays. Returns the failure.
+/// Executes the program open at `fd` (close-on-exec) with `argv` and the
+/// whole environment, both tails of the initial stack's arrays. Returns the
+/// failure.
 pub fn exec_opened(fd: sys::RawFd, argv: &[CPtr], envp_all: &[CPtr]) -> Errno {
     // SAFETY: argv and envp are tails of the initial stack's arrays, which
     // the kernel ends with a null pointer; their strings live until exit.
-    unsafe { sys::execve_fd(fd, argv.as_ptr(), envp_all.as_ptr()) }
+    let exec = || unsafe { sys::execve_fd(fd, argv.as_ptr(), envp_all.as_ptr()) };
+    let e = exec();
+    // A script's interpreter is handed `/dev/fd/N`, which a close-on-exec
+    // descriptor would no longer name, so the kernel refuses that exec with
+    // ENOENT before anything has changed. Keep the descriptor open across
+    // the exec and try once more; any other ENOENT comes back again.
+    if e != Errno::ENOENT || sys::fcntl(fd, linux_raw_sys::general::F_SETFD, 0).is_err() {
+        return e;
+    }
+    exec()
 }
 
 /// Most arguments [`exec_args`] passes: a 340-line map split into fields, plus two.

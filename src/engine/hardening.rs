@@ -53,7 +53,10 @@ fn sealed_copy(src: &OwnedFd, name: &[u8]) -> Result<OwnedFd, Fail> {
 /// copy, so that no process in the container can reach the host file
 /// through `/proc/PID/exe`. A payload that already is a sealed memfd (what
 /// runc 1.2 and later hand over) is used as it is.
-#[inline(never)] // a large stack frame: keep it out of long-lived callers
+///
+/// The copy is close-on-exec whatever the payload is: a script is told
+/// apart only if its exec fails (see `exec::exec_opened`), so an ELF
+/// payload costs no read of its first bytes.
 pub fn open_sealed_payload(name: &[u8], path_var: Option<&[u8]>) -> Result<OwnedFd, Fail> {
     let file = exec::open_program(name, path_var).map_err(|e| {
         Fail::new("open of the program")
@@ -61,18 +64,19 @@ pub fn open_sealed_payload(name: &[u8], path_var: Option<&[u8]>) -> Result<Owned
             .errno(e)
             .with_code(exec::exit_code_for(e))
     })?;
-    if is_sealed(&file) {
+    if may_name_a_memfd(name) && is_sealed(&file) {
         return Ok(file);
     }
     let base = name.rsplit(|&c| c == b'/').next().unwrap_or(name);
-    let copy = sealed_copy(&file, base.get(..64).unwrap_or(base))?;
-    // The kernel hands a script's interpreter `/dev/fd/N`, which a
-    // close-on-exec descriptor would no longer name by then.
-    let mut magic = [0u8; 2];
-    if sys::read(file.raw(), &mut magic) == Ok(2) && magic == *b"#!" {
-        sys::fcntl(copy.raw(), g::F_SETFD, 0).or_fail("fcntl(F_SETFD)", b"")?;
-    }
-    Ok(copy)
+    sealed_copy(&file, base.get(..64).unwrap_or(base))
+}
+
+/// A memfd has no name in any filesystem: only a descriptor's link under
+/// `/proc` (or `/dev/fd`, which leads there) reaches one. Any other path is
+/// a file, copied without asking; a link elsewhere that leads to a sealed
+/// memfd is copied too, which costs a copy and nothing else.
+fn may_name_a_memfd(name: &[u8]) -> bool {
+    name.starts_with(b"/proc/") || name.starts_with(b"/dev/fd/")
 }
 
 /// Re-executes from a sealed copy of this binary with `argv` (ending in a

@@ -168,6 +168,20 @@ pub fn wait_for_pid(m: &str) -> u32 {
     panic!("no process {m} in namespaces of its own");
 }
 
+/// A new directory under the temporary directory, unique to this run.
+pub fn tempdir(name: &str) -> String {
+    let d = std::env::temp_dir().join(format!("{}-{}", marker(name), rand_suffix()));
+    std::fs::create_dir_all(&d).unwrap();
+    d.display().to_string()
+}
+
+fn rand_suffix() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+}
+
 /// Waits until no process matches `needle` (a unique marker the test put
 /// on a command line); fails if one survives `timeout`.
 pub fn assert_gone(needle: &str, timeout: Duration) {
