@@ -135,7 +135,7 @@ fn execute(p: &Process, cli: &'static Cli<'static>, ranges: &Ranges) -> Result<i
     }
     if cfg.clone_flags & g::CLONE_NEWNS != 0 {
         // As unshare(1) does: mounts made inside must not leak back out.
-        sys::mount(b"none", b"/", b"", g::MS_REC | g::MS_PRIVATE)
+        sys::mount(c"none", c"/", c"", g::MS_REC | g::MS_PRIVATE)
             .or_fail("mount / MS_REC|MS_PRIVATE", b"")?;
     }
     if let Some(name) = cli.hostname {
@@ -360,9 +360,9 @@ fn child_steps(pl: &Payload<'_>, parent: Pid, in_new_pidns: bool) -> Result<i32,
     }
     if pl.cli.mount_proc {
         sys::mount(
-            b"proc",
-            b"/proc",
-            b"proc",
+            c"proc",
+            c"/proc",
+            c"proc",
             g::MS_NOSUID | g::MS_NODEV | g::MS_NOEXEC,
         )
         .or_fail("mount proc on", b"/proc")?;

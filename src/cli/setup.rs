@@ -14,23 +14,25 @@ use crate::sys;
 use linux_raw_sys::general as g;
 
 /// Text the `Config` borrows: the command line gives numbers and names, the
-/// engine wants `/proc` file contents and paths.
+/// engine wants `/proc` file contents and paths. The small fields come
+/// first and both maps share one buffer (`repr(C)` keeps that order), so
+/// a configuration of a few short lines touches one page of it.
+#[repr(C)]
 struct Storage {
-    uid_map: Text<{ 340 * 34 }>,
-    gid_map: Text<{ 340 * 34 }>,
     ns_paths: [Text<40>; 8],
     time: Text<96>,
     oom: Text<16>,
+    /// The uid map's lines, then the gid map's: at most 340 lines each.
+    maps: Text<{ 2 * 340 * 34 }>,
 }
 
 impl Storage {
     const fn new() -> Storage {
         Storage {
-            uid_map: Text::new(),
-            gid_map: Text::new(),
             ns_paths: [const { Text::new() }; 8],
             time: Text::new(),
             oom: Text::new(),
+            maps: Text::new(),
         }
     }
 }
@@ -56,11 +58,10 @@ pub fn build(
 ) -> Result<Config<'static>, Fail> {
     let st = storage();
     let Storage {
-        uid_map,
-        gid_map,
         ns_paths,
         time,
         oom,
+        maps,
     } = st;
     let mut cfg = Config {
         clone_flags: cli.create,
@@ -79,15 +80,16 @@ pub fn build(
             } else {
                 (None, None)
             };
+        cli::write_map(&cli.uid_map, &ranges.uid, uid, subuid, maps).map_err(|e| cli_fail(&e))?;
+        let uid_end = maps.len();
+        cli::write_map(&cli.gid_map, &ranges.gid, gid, subgid, maps).map_err(|e| cli_fail(&e))?;
+        let maps: &'static Text<_> = maps;
+        let lines = maps.bytes();
         if !matches!(cli.uid_map, IdMapSpec::None) {
-            cli::write_map(&cli.uid_map, &ranges.uid, uid, subuid, uid_map)
-                .map_err(|e| cli_fail(&e))?;
-            cfg.uid_map = Some(uid_map.bytes());
+            cfg.uid_map = lines.get(..uid_end);
         }
         if !matches!(cli.gid_map, IdMapSpec::None) {
-            cli::write_map(&cli.gid_map, &ranges.gid, gid, subgid, gid_map)
-                .map_err(|e| cli_fail(&e))?;
-            cfg.gid_map = Some(gid_map.bytes());
+            cfg.gid_map = lines.get(uid_end..);
         }
         cfg.setgroups = cli.setgroups.unwrap_or(true);
         cfg.rootless_euid = uid != 0;

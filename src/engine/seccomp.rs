@@ -12,6 +12,7 @@ use crate::syscalls::names_in;
 use heapless::Vec;
 
 /// `nsexec --syscalls[=MODES]`: one name a line.
+#[inline(never)] // a large stack frame: keep it out of the run path
 pub fn print_syscalls(modes: u8) -> i32 {
     let mut t: Text<2048> = Text::new();
     for name in names_in(modes) {
@@ -48,6 +49,7 @@ fn names_json(t: &mut dyn Out, modes: u8, pick: u64, indent: &str) {
 
 /// `nsexec --seccomp-profile[=MODES]`: an OCI profile allowing exactly the
 /// calls those modes need, on this architecture.
+#[inline(never)] // a large stack frame: keep it out of the run path
 pub fn print_profile(modes: u8) -> i32 {
     let mut t: Text<4096> = Text::new();
     t.str("{\n  \"defaultAction\": \"SCMP_ACT_ERRNO\",\n  \"defaultErrnoRet\": 1,\n  \"architectures\": [\"");
@@ -93,6 +95,7 @@ fn read_all(fd: RawFd, buf: &mut [u8]) -> Result<Option<usize>, Errno> {
 /// input) with one more rule allowing what MODES need and FILE does not
 /// already allow unconditionally. Nothing is printed unless FILE is read
 /// and understood whole.
+#[inline(never)] // a large stack frame: keep it out of the run path
 pub fn print_merged(modes: u8, path: &[u8]) -> Result<i32, Fail> {
     let buf = profile_buffer();
     let file = if path == b"-" {

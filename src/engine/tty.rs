@@ -113,6 +113,7 @@ impl Pending {
 /// signalfd exists. Keys wait in [`Pending`] while the pty is full, and
 /// nsexec reads no more of them until it has taken them; output is read
 /// all the while.
+#[inline(never)] // a large stack frame: keep it out of the run path
 pub fn relay(master: RawFd, s: &Supervise) -> Result<ExitStatus, Fail> {
     let sigfd = sys::signalfd(init::WAITED).or_fail("signalfd", b"")?;
     let mut fds = [

@@ -99,19 +99,23 @@ fn append(buf: &mut [MaybeUninit<u8>], len: &mut usize, overflowed: &mut bool, b
 /// The buffer starts uninitialised: only what is written is ever read, so a
 /// large `Text` on the stack costs neither a fill nor the pages a fill
 /// would touch.
+///
+/// The length comes first (`repr(C)`), so that a short text in a large
+/// buffer touches one page, not also the page at the buffer's far end.
+#[repr(C)]
 pub struct Text<const N: usize> {
-    buf: [MaybeUninit<u8>; N],
     /// Invariant: `buf[..len]` is initialised and `len <= N`.
     len: usize,
     overflowed: bool,
+    buf: [MaybeUninit<u8>; N],
 }
 
 impl<const N: usize> Text<N> {
     pub const fn new() -> Self {
         Text {
-            buf: [MaybeUninit::uninit(); N],
             len: 0,
             overflowed: false,
+            buf: [MaybeUninit::uninit(); N],
         }
     }
 

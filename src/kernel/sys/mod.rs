@@ -4,6 +4,7 @@
 
 use crate::errno::Errno;
 use crate::syscalls::{Sysno, sc0, sc1, sc2, sc3, sc4, sc5};
+use core::ffi::CStr;
 use core::mem::MaybeUninit;
 use linux_raw_sys::general as g;
 
@@ -279,25 +280,20 @@ pub fn readlink<'b>(path: &[u8], buf: &'b mut [u8]) -> Result<&'b [u8], Errno> {
     buf.get(..n).ok_or(Errno::ENAMETOOLONG)
 }
 
-#[inline(never)] // a large stack frame: keep it out of long-lived callers
-pub fn mount(src: &[u8], target: &[u8], fstype: &[u8], flags: u32) -> Result<(), Errno> {
-    with_cpath(src, |s| {
-        with_cpath(target, |t| {
-            with_cpath(fstype, |f| {
-                // SAFETY: three NUL-terminated strings alive for the call; no data.
-                unsafe {
-                    sc5(
-                        Sysno::mount,
-                        s as usize,
-                        t as usize,
-                        f as usize,
-                        flags as usize,
-                        0,
-                    )
-                }
-            })
-        })
-    })???
+/// `mount(2)` with no data. The strings are C string literals: every mount
+/// nsexec makes is of fixed names, so no path buffer is needed.
+pub fn mount(src: &CStr, target: &CStr, fstype: &CStr, flags: u32) -> Result<(), Errno> {
+    // SAFETY: three NUL-terminated strings alive for the call; no data.
+    unsafe {
+        sc5(
+            Sysno::mount,
+            src.as_ptr() as usize,
+            target.as_ptr() as usize,
+            fstype.as_ptr() as usize,
+            flags as usize,
+            0,
+        )
+    }
     .map(drop)
 }
 
