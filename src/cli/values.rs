@@ -2,12 +2,13 @@
 //! ranges (`/etc/subuid`), login names (`/etc/passwd`) and signal names.
 //! Pure, so the parser and the fuzz target share it.
 
-use crate::fmt::parse_dec;
+use crate::fmt::{Out, Text, parse_dec};
 
 /// The `start:count` of the first `/etc/subuid`-style line for `name` or `id`.
 pub fn subid_range(file: &[u8], name: &[u8], id: u32) -> Option<(u32, u32)> {
-    let mut id_text = [0u8; 10];
-    let id_text = decimal(id, &mut id_text);
+    let mut id_text: Text<10> = Text::new();
+    id_text.dec(u64::from(id));
+    let id_text = id_text.bytes();
     file.split(|&c| c == b'\n').find_map(|line| {
         let mut f = line.split(|&c| c == b':');
         let owner = f.next()?;
@@ -18,19 +19,6 @@ pub fn subid_range(file: &[u8], name: &[u8], id: u32) -> Option<(u32, u32)> {
         let count = parse_dec(f.next()?, u64::from(u32::MAX))? as u32;
         Some((start, count)).filter(|_| count > 0)
     })
-}
-
-fn decimal(mut v: u32, buf: &mut [u8; 10]) -> &[u8] {
-    let mut n = 0;
-    for slot in buf.iter_mut().rev() {
-        *slot = b'0' + (v % 10) as u8;
-        v /= 10;
-        n += 1;
-        if v == 0 {
-            break;
-        }
-    }
-    buf.get(buf.len() - n..).unwrap_or(&[])
 }
 
 /// The login name of `uid` in `/etc/passwd`-style text.
