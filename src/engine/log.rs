@@ -84,10 +84,7 @@ impl Fail {
     #[cold]
     #[inline(never)]
     pub fn new(what: &str) -> Fail {
-        let t = fail_text();
-        t.clear();
-        t.str(what);
-        report_mut().code = 125;
+        Fail::begin().str(what);
         Fail { _in_flight: () }
     }
 
@@ -96,11 +93,16 @@ impl Fail {
     #[cold]
     #[inline(never)]
     pub fn fill(template: &str, args: &[Arg<'_>]) -> Fail {
-        let t = fail_text();
-        t.clear();
-        fill(t, template, args);
-        report_mut().code = 125;
+        fill(Fail::begin(), template, args);
         Fail { _in_flight: () }
+    }
+
+    /// A new failure's line, emptied, with the default status.
+    fn begin() -> &'static mut Text<600> {
+        let r = report_mut();
+        r.code = 125;
+        r.text.clear();
+        &mut r.text
     }
 
     /// Appends ` <detail>` (a path, a namespace, a value).
