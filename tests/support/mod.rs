@@ -182,6 +182,16 @@ fn rand_suffix() -> u128 {
         .as_nanos()
 }
 
+/// Polls `cond` until it holds; fails after 20 s. Waits for a state that
+/// must come, never times anything.
+pub fn wait_until(cond: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// Waits until no process matches `needle` (a unique marker the test put
 /// on a command line); fails if one survives `timeout`.
 pub fn assert_gone(needle: &str, timeout: Duration) {
