@@ -880,40 +880,37 @@ time.sleep(600)
     )
 }
 
+/// Starts the python caller of `caller_script` and reads its lines until it
+/// says it is ready to be killed.
+fn start_caller(mode: &str, payload: &str) -> (std::process::Child, String) {
+    let mut caller = std::process::Command::new("python3")
+        .args(["-c", &caller_script(&nsexec(), mode, payload)])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(caller.stdout.take().unwrap());
+    let mut seen = String::new();
+    while !seen.contains("ready") {
+        let mut line = String::new();
+        assert!(
+            std::io::BufRead::read_line(&mut out, &mut line).unwrap() > 0,
+            "caller ended early: {seen}"
+        );
+        seen += &line;
+    }
+    (caller, seen)
+}
+
 #[test]
-fn killing_the_caller_at_any_point_leaves_no_stage() {
+fn killing_the_caller_before_the_pids_leaves_no_stage() {
     if skip_under_qemu("stages use CLONE_PARENT") {
         return;
     }
     let _g = serial();
-    for mode in ["before", "half", "after"] {
+    for mode in ["before", "half"] {
         let m = marker(&format!("killed-{mode}"));
-        let payload = format!("sleep 60; : {m}");
-        let mut caller = std::process::Command::new("python3")
-            .args(["-c", &caller_script(&nsexec(), mode, &payload)])
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut out = std::io::BufReader::new(caller.stdout.take().unwrap());
-        let mut seen = String::new();
-        while !seen.contains("ready") {
-            let mut line = String::new();
-            assert!(
-                std::io::BufRead::read_line(&mut out, &mut line).unwrap() > 0,
-                "caller ended early: {seen}"
-            );
-            seen += &line;
-        }
-        if mode == "after" {
-            assert!(seen.contains("stage2_pid"), "{seen}");
-            std::thread::sleep(Duration::from_millis(100));
-            assert!(
-                !pids_matching(&m).is_empty(),
-                "the payload should be running"
-            );
-        } else {
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        let (mut caller, _) = start_caller(mode, &format!("sleep 60; : {m}"));
+        std::thread::sleep(Duration::from_millis(100));
         caller.kill().unwrap();
         caller.wait().unwrap();
         assert_gone(&m, Duration::from_secs(5));
@@ -921,15 +918,45 @@ fn killing_the_caller_at_any_point_leaves_no_stage() {
 }
 
 #[test]
-fn a_killed_stage_makes_stage_0_fail_and_leaves_nothing() {
+fn the_payload_outlives_a_caller_killed_after_the_pids() {
     if skip_under_qemu("stages use CLONE_PARENT") {
         return;
     }
     let _g = serial();
-    // strace holds stage 1 in its unshare for 5 s (delay injection), long
-    // enough for the test to kill it there; strace exits with stage 0's status.
-    let dir = std::env::temp_dir().join(marker("held"));
-    std::fs::create_dir_all(&dir).unwrap();
+    // `runc create` exits while its container waits to be started: once
+    // stage 2 has handed over, the payload is the container's, not a stage,
+    // and its creator's death must not take it along (as with runc's C).
+    let m = marker("killed-after");
+    let (mut caller, seen) = start_caller("after", &format!("sleep 60; : {m}"));
+    assert!(seen.contains("stage2_pid"), "{seen}");
+    // The caller's own command line holds the marker too; besides it, once
+    // the stages have handed over and ended, only the payload does.
+    let caller_pid = caller.id();
+    let others = || -> Vec<u32> {
+        let mut p = pids_matching(&m);
+        p.retain(|&p| p != caller_pid);
+        p
+    };
+    wait_until(|| {
+        let p = others();
+        p.len() == 1
+            && std::fs::read_link(format!("/proc/{}/exe", p[0]))
+                .is_ok_and(|e| !e.to_string_lossy().contains("nsexec"))
+    });
+    let payload = others();
+    caller.kill().unwrap();
+    caller.wait().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(others(), payload, "the payload died with its caller");
+    unsafe { libc::kill(payload[0] as i32, libc::SIGKILL) };
+    assert_gone(&m, Duration::from_secs(5));
+}
+
+/// nsexec under strace, which holds stage 1 in its unshare for 5 s (delay
+/// injection) so that a test can act while it is there. Stage 0 is strace's
+/// child, and so are stages 1 and 2 (CLONE_PARENT).
+fn nsexec_held_in_unshare(dir: &std::path::Path) -> std::path::PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
     let wrapper = dir.join("held-nsexec");
     std::fs::write(
         &wrapper,
@@ -944,38 +971,88 @@ fn a_killed_stage_makes_stage_0_fail_and_leaves_nothing() {
         std::os::unix::fs::PermissionsExt::from_mode(0o755),
     )
     .unwrap();
+    wrapper
+}
+
+/// Waits for a held stage 1 whose grandparent is this test process, then
+/// sends SIGKILL to it, or with `parent`, to its parent (strace).
+fn kill_held_stage_1(parent: bool) -> bool {
+    let ppid = |p: &str| -> String {
+        let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default();
+        let rest = stat.rsplit_once(')').map(|x| x.1).unwrap_or("");
+        rest.split_whitespace().nth(1).unwrap_or("").to_owned()
+    };
+    let me = std::process::id().to_string();
+    for _ in 0..500 {
+        let held = std::fs::read_dir("/proc")
+            .unwrap()
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .find(|p| {
+                std::fs::read_to_string(format!("/proc/{p}/comm"))
+                    .unwrap_or_default()
+                    .trim()
+                    == "runc:[1:CHILD]"
+                    && ppid(&ppid(p)) == me
+            });
+        if let Some(p) = held {
+            std::thread::sleep(Duration::from_millis(50));
+            let target = if parent { ppid(&p) } else { p };
+            unsafe { libc::kill(target.parse().unwrap(), libc::SIGKILL) };
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    false
+}
+
+#[test]
+fn killing_the_caller_while_stage_1_works_leaves_no_stage() {
+    if skip_under_qemu("stages use CLONE_PARENT") {
+        return;
+    }
+    let _g = serial();
+    // strace is the caller here. Its death kills stage 0 (PDEATHSIG); stages
+    // 1 and 2 must then end on EOF, which only comes if neither of them
+    // holds stage 0's end of the sync socket.
+    let m = marker("caller-killed-in-set-up");
+    let dir = std::env::temp_dir().join(&m);
+    let wrapper = nsexec_held_in_unshare(&dir);
     let msg = Bootstrap {
         clone_flags: runc::CLONE_NEWUTS,
         ..Default::default()
     };
-    let killer = std::thread::spawn(|| {
-        let ppid = |p: &str| -> String {
-            let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default();
-            let rest = stat.rsplit_once(')').map(|x| x.1).unwrap_or("");
-            rest.split_whitespace().nth(1).unwrap_or("").to_owned()
+    let payload = sh_payload(&format!("sleep 60; : {m}"));
+    // A stage left behind would hold the output pipes open and keep
+    // runc::run waiting, so the run has a thread of its own and the
+    // judgement (assert_gone) does not wait for it.
+    let run = std::thread::spawn(move || {
+        let opts = Options {
+            program: payload,
+            log_pipe: false,
+            ..Default::default()
         };
-        let me = std::process::id().to_string();
-        for _ in 0..500 {
-            // Stage 1 is strace's child (CLONE_PARENT), and strace is ours.
-            let held = std::fs::read_dir("/proc")
-                .unwrap()
-                .filter_map(|e| e.ok()?.file_name().into_string().ok())
-                .find(|p| {
-                    std::fs::read_to_string(format!("/proc/{p}/comm"))
-                        .unwrap_or_default()
-                        .trim()
-                        == "runc:[1:CHILD]"
-                        && ppid(&ppid(p)) == me
-                });
-            if let Some(p) = held {
-                std::thread::sleep(Duration::from_millis(50));
-                unsafe { libc::kill(p.parse().unwrap(), libc::SIGKILL) };
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        false
+        runc::run(&wrapper, &msg, opts)
     });
+    assert!(kill_held_stage_1(true), "stage 1 never showed up");
+    assert_gone(&m, Duration::from_secs(10));
+    let o = run.join().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(o.pipe.is_empty(), "no pid JSON without a caller: {o:?}");
+}
+
+#[test]
+fn a_killed_stage_makes_stage_0_fail_and_leaves_nothing() {
+    if skip_under_qemu("stages use CLONE_PARENT") {
+        return;
+    }
+    let _g = serial();
+    let dir = std::env::temp_dir().join(marker("held"));
+    let wrapper = nsexec_held_in_unshare(&dir);
+    let msg = Bootstrap {
+        clone_flags: runc::CLONE_NEWUTS,
+        ..Default::default()
+    };
+    let killer = std::thread::spawn(|| kill_held_stage_1(false));
     let o = runc::run(
         &wrapper,
         &msg,

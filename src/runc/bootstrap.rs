@@ -5,8 +5,14 @@
 //! Synchronisation: one socketpair. Stage 0 keeps one end; stage 1 and then
 //! stage 2 use the other. Every wait is a read on it, so a stage that dies
 //! turns the other side's wait into EOF and a fatal error. Stages 1 and 2 are
-//! created with CLONE_PARENT (children of the caller, as in runc) and set
-//! PDEATHSIG so that the caller's death takes them along.
+//! created with CLONE_PARENT (children of the caller, as in runc).
+//!
+//! The caller's death: stage 0 sets PDEATHSIG, and stage 1 closes stage 0's
+//! end before anything else, so stage 0's death is EOF to every later wait of
+//! stages 1 and 2. They set no PDEATHSIG of their own (as in runc, where
+//! the clone clears it): one left in stage 2 would pass through the exec to
+//! the payload, and the container `runc create` leaves behind would die
+//! with it.
 #![allow(unsafe_code)]
 
 use crate::config::Config;
@@ -163,10 +169,10 @@ fn stage0(p: &Process, initpipe: &[u8]) -> Result<Never, Fail> {
         p,
         cfg: &cfg,
         fd: theirs.raw(),
+        stage0_end: ours.raw(),
         payload: payload.raw(),
     };
-    let stage1 =
-        sys::spawn(g::CLONE_PARENT, || stage1(&stage, caller)).or_fail("clone stage-1", b"")?;
+    let stage1 = sys::spawn(g::CLONE_PARENT, || stage1(&stage)).or_fail("clone stage-1", b"")?;
     log::add_peer(stage1);
     // Stage 0 learns that the payload runs from EOF on its end, so its own
     // copy of the other end must be gone.
@@ -182,11 +188,13 @@ fn stage0(p: &Process, initpipe: &[u8]) -> Result<Never, Fail> {
 }
 
 /// What stages 1 and 2 share: the command line, the set-up, their end of
-/// the sync socket and the opened payload.
+/// the sync socket and the opened payload; and stage 0's end, which stage 1
+/// closes.
 struct Stage<'a> {
     p: &'a Process,
     cfg: &'a Config<'a>,
     fd: RawFd,
+    stage0_end: RawFd,
     payload: RawFd,
 }
 
@@ -268,27 +276,18 @@ fn recv_expect(fd: RawFd, want: Sync, waiting_for: &str) -> Result<(), Fail> {
     })
 }
 
-/// Guards against the caller dying before PDEATHSIG was armed: if our parent
-/// is no longer `caller`, it is gone.
-fn arm_pdeathsig(caller: Pid) -> Result<(), Fail> {
-    sys::set_pdeathsig(g::SIGKILL).or_fail("prctl(PR_SET_PDEATHSIG)", b"")?;
-    if sys::getppid().or_fail("getppid", b"")? != caller {
-        return Err(Fail::new("caller exited during set-up"));
-    }
-    Ok(())
-}
-
-fn stage1(s: &Stage<'_>, caller: Pid) -> i32 {
+fn stage1(s: &Stage<'_>) -> i32 {
     log::set_stage(1);
     let _ = sys::set_name(b"runc:[1:CHILD]\0");
-    match stage1_steps(s, caller) {
+    match stage1_steps(s) {
         Ok(never) => match never {},
         Err(f) => log::bail(f),
     }
 }
 
-fn stage1_steps(s: &Stage<'_>, caller: Pid) -> Result<Never, Fail> {
-    arm_pdeathsig(caller)?;
+fn stage1_steps(s: &Stage<'_>) -> Result<Never, Fail> {
+    // Stage 0's end, held here too, would keep its death from being EOF.
+    sys::close(s.stage0_end).or_fail("close of stage-0's end of the sync socket", b"")?;
     // runc unshares the cgroup namespace last, in stage 2.
     let mut here = s.cfg.clone();
     here.clone_flags &= !g::CLONE_NEWCGROUP;
@@ -358,10 +357,8 @@ fn stage2(s: &Stage<'_>) -> i32 {
 
 fn stage2_steps(s: &Stage<'_>) -> Result<Never, Fail> {
     let (p, cfg, fd) = (s.p, s.cfg, s.fd);
-    // Our parent is the caller, which in a new pid namespace getppid() shows
-    // as 0, so the race check is stage 0's answer: it cannot come if the
-    // caller (and with it stage 0, by its own PDEATHSIG) is gone.
-    sys::set_pdeathsig(g::SIGKILL).or_fail("prctl(PR_SET_PDEATHSIG)", b"")?;
+    // No PDEATHSIG here (see the module comment): if the caller dies, stage
+    // 0 dies with it and this wait ends in EOF.
     recv_expect(fd, Sync::Grandchild, "the go-ahead")?;
     sys::setsid().or_fail("setsid", b"")?;
     sys::setresuid(0, 0, 0).or_fail("setresuid(0, 0, 0)", b"")?;
