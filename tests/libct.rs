@@ -43,6 +43,22 @@ fn run_gives_pid_1_the_hostname_and_the_exit_status() {
 }
 
 #[test]
+fn a_container_created_by_a_process_that_exits_still_starts() {
+    if skip() {
+        return;
+    }
+    // runc create exits once the init waits at its exec fifo; runc start
+    // comes later, from another process. The init must outlive its creator:
+    // runc's Go init restores whatever PDEATHSIG it inherits, so one armed by
+    // nsexec's stage 2 would kill the container with `runc create`.
+    let f = scenario("detach", &[]);
+    assert_eq!(f["create_error"], "<nil>", "{f}");
+    assert_eq!(f["status_before_start"], "created <nil>", "{f}");
+    assert_eq!(f["start_error"], "<nil>", "{f}");
+    assert_eq!(f["stdout"], "started as pid 1\n", "{f}");
+}
+
+#[test]
 fn a_user_namespace_with_a_range_map_and_a_bind_mount_from_runc_1_1() {
     if skip() {
         return;

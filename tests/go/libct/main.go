@@ -5,8 +5,9 @@
 //
 //	libct init                              runc's Go init (nsexec's payload)
 //	libct SCENARIO NSEXEC ROOTFS [N]        one scenario; facts as JSON on stdout
+//	libct create-detached NSEXEC ROOTFS STATE   `runc create`, for detach
 //
-// Scenarios: run, userns, exec, tty, signal, loop N, bench N, runc-bench N.
+// Scenarios: run, userns, exec, tty, signal, detach, loop N, bench N.
 // The Rust test tests/libct.rs builds this program and judges the facts.
 package main
 
@@ -16,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -34,7 +36,14 @@ import (
 // cgroupParent holds every container's cgroup; removed when a scenario ends.
 // It is this process's own: the tests run scenarios side by side, and a
 // shared parent let one scenario count another's containers as its own.
+// A create-detached child is handed its parent's name in the environment.
 var cgroupParent = "nsexec-libct-" + strconv.Itoa(os.Getpid())
+
+func init() {
+	if p := os.Getenv("NSEXEC_LIBCT_CGROUP_PARENT"); p != "" {
+		cgroupParent = p
+	}
+}
 
 func init() {
 	if len(os.Args) > 1 && os.Args[1] == "init" {
@@ -137,6 +146,10 @@ func main() {
 		os.Exit(2)
 	}
 	scenario, nsexec, rootfs := os.Args[1], os.Args[2], os.Args[3]
+	if scenario == "create-detached" && len(os.Args) == 5 {
+		createDetached(newFactory(os.Args[4], nsexec), rootfs)
+		return
+	}
 	n := 1
 	if len(os.Args) > 4 {
 		var err error
@@ -160,6 +173,8 @@ func main() {
 		out = terminal(f, rootfs)
 	case "signal":
 		out = signal(f, rootfs)
+	case "detach":
+		out = detach(f, nsexec, rootfs, state)
 	case "loop":
 		out = loop(f, rootfs, n)
 	case "bench":
@@ -270,6 +285,57 @@ func signal(f libcontainer.Factory, rootfs string) facts {
 	st, _ := p.Wait()
 	rest, _ := io.ReadAll(lines)
 	return facts{"first": first, "rest": string(rest), "exit": exitCode(st)}
+}
+
+// createDetached is `runc create`: it starts the container's init, which
+// waits at its exec fifo for `start`, and exits, leaving the init behind.
+func createDetached(f libcontainer.Factory, rootfs string) {
+	c, err := f.Create("detach", config(rootfs, "detach", false, ""))
+	check(err)
+	p := shell(`echo "started as pid $$"`)
+	// Not stderr: the caller collects this process's stderr through a pipe,
+	// which a container holding it would keep open.
+	p.Stdout = os.Stdout
+	check(c.Start(p))
+}
+
+// detach: `runc create` in a process of its own, then `runc start` from
+// this one once that process has exited, as a shim or a shell does it.
+func detach(f libcontainer.Factory, nsexec, rootfs, state string) facts {
+	self, err := os.Executable()
+	check(err)
+	r, w, err := os.Pipe()
+	check(err)
+	create := exec.Command(self, "create-detached", nsexec, rootfs, state)
+	create.Env = append(os.Environ(), "NSEXEC_LIBCT_CGROUP_PARENT="+cgroupParent)
+	var createErr strings.Builder
+	create.Stdout, create.Stderr = w, &createErr
+	createRun := create.Run()
+	w.Close()
+	out := facts{"create_error": fmt.Sprint(createRun), "create_stderr": createErr.String()}
+	c, err := f.Load("detach")
+	if err != nil {
+		out["load_error"] = err.Error()
+		return out
+	}
+	defer c.Destroy()
+	// The creator's exit is what a pdeathsig left on the init would answer.
+	time.Sleep(200 * time.Millisecond)
+	status, err := c.Status()
+	out["status_before_start"] = fmt.Sprint(status, err)
+	out["start_error"] = fmt.Sprint(c.Exec())
+	screen := make(chan string)
+	go func() {
+		b, _ := io.ReadAll(r)
+		screen <- string(b)
+	}()
+	select {
+	case s := <-screen:
+		out["stdout"] = s
+	case <-time.After(10 * time.Second):
+		out["stdout"] = "(nothing within 10 s)"
+	}
+	return out
 }
 
 func trueContainer(f libcontainer.Factory, rootfs, name string) int {
