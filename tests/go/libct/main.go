@@ -37,13 +37,12 @@ import (
 // It is this process's own: the tests run scenarios side by side, and a
 // shared parent let one scenario count another's containers as its own.
 // A create-detached child is handed its parent's name in the environment.
-var cgroupParent = "nsexec-libct-" + strconv.Itoa(os.Getpid())
-
-func init() {
+var cgroupParent = func() string {
 	if p := os.Getenv("NSEXEC_LIBCT_CGROUP_PARENT"); p != "" {
-		cgroupParent = p
+		return p
 	}
-}
+	return "nsexec-libct-" + strconv.Itoa(os.Getpid())
+}()
 
 func init() {
 	if len(os.Args) > 1 && os.Args[1] == "init" {
