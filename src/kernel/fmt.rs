@@ -23,6 +23,17 @@ pub trait Out {
         }
         self.dec(n.unsigned_abs());
     }
+
+    /// `0x` and the fewest hex digits, as C's `%#zx` would print (but `0x0`).
+    fn hex(&mut self, n: u64) {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        self.put(b"0x");
+        let len = (64 - n.leading_zeros()).div_ceil(4).max(1);
+        for shift in (0..len).rev() {
+            let d = ((n >> (shift * 4)) & 15) as usize;
+            self.put(DIGITS.get(d..d + 1).unwrap_or(b"?"));
+        }
+    }
 }
 
 /// One value for [`fill`].
@@ -245,6 +256,16 @@ mod tests {
         v.put(b" ");
         v.int(i64::MIN);
         assert_eq!(v, b"0 18446744073709551615 -9223372036854775808");
+    }
+
+    #[test]
+    fn formats_hex_as_runc_logs_a_cpu_mask() {
+        let mut v = Vec::new();
+        for n in [0, 1, 2, 3, 0x10, u64::MAX] {
+            v.hex(n);
+            v.put(b" ");
+        }
+        assert_eq!(v, b"0x0 0x1 0x2 0x3 0x10 0xffffffffffffffff ");
     }
 
     #[test]

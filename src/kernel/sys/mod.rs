@@ -9,9 +9,13 @@ use core::mem::MaybeUninit;
 use linux_raw_sys::general as g;
 
 mod console;
+mod creds;
+mod mount_api;
 mod process;
 mod terminal;
 pub use console::*;
+pub use creds::*;
+pub use mount_api::*;
 pub use process::*;
 pub use terminal::*;
 
@@ -260,6 +264,12 @@ pub fn fcntl(fd: RawFd, cmd: u32, arg: usize) -> Result<usize, Errno> {
     // SAFETY: the commands used here (F_GETFD, F_SETFD, F_GET_SEALS,
     // F_ADD_SEALS) take integers.
     unsafe { sc3(Sysno::fcntl, fd as usize, cmd as usize, arg) }
+}
+
+/// `fchmod(2)`: a memfd's mode decides whether its exec can read it.
+pub fn fchmod(fd: RawFd, mode: u32) -> Result<(), Errno> {
+    // SAFETY: integers only.
+    unsafe { sc2(Sysno::fchmod, fd as usize, mode as usize) }.map(drop)
 }
 
 /// The target of a symbolic link, into `buf`.

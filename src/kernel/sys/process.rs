@@ -11,6 +11,30 @@ pub fn kill(pid: Pid, sig: u32) -> Result<(), Errno> {
     unsafe { sc2(Sysno::kill, pid as usize, sig as usize) }.map(drop)
 }
 
+/// A descriptor that becomes readable when process `pid` has ended: all of
+/// it, not just one thread (which is what `PR_SET_PDEATHSIG` follows).
+pub fn pidfd_open(pid: Pid) -> Result<OwnedFd, Errno> {
+    // SAFETY: integers only.
+    unsafe { sc2(Sysno::pidfd_open, pid as usize, 0) }.map(|fd| OwnedFd(fd as RawFd))
+}
+
+/// The first 64 CPUs this thread may run on, as a mask (runc logs as much).
+pub fn cpu_affinity() -> Result<u64, Errno> {
+    // 1024 CPUs, glibc's cpu_set_t: the kernel refuses a mask smaller
+    // than its own nr_cpu_ids.
+    let mut mask = [0u64; 16];
+    // SAFETY: mask is writable for the size passed.
+    unsafe {
+        sc3(
+            Sysno::sched_getaffinity,
+            0,
+            core::mem::size_of_val(&mask),
+            mask.as_mut_ptr() as usize,
+        )
+    }?;
+    Ok(mask[0])
+}
+
 /// How a waited-for child ended.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum ExitStatus {

@@ -148,6 +148,8 @@ pub const POLLOUT: i16 = g::POLLOUT as i16;
 /// Hang-up and error: reported whatever was asked for.
 pub const POLLHUP: i16 = g::POLLHUP as i16;
 pub const POLLERR: i16 = g::POLLERR as i16;
+/// A descriptor that is not open.
+pub const POLLNVAL: i16 = g::POLLNVAL as i16;
 
 /// Waits until one of `fds` is ready. A negative fd is skipped, as the
 /// kernel does.
