@@ -1,10 +1,16 @@
-//! The CVE-2019-5736 defence: before a process of ours enters namespaces
-//! that someone else's processes live in, re-execute from a sealed memfd
-//! copy of the binary, so that `/proc/PID/exe` seen from inside the container
-//! leads to an immutable copy rather than the host's file.
+//! What keeps a container's processes away from ours and from the host's
+//! files when we enter namespaces they live in:
+//! - CVE-2019-5736: before joining, re-execute from a sealed memfd copy of
+//!   this binary, and execute the payload only from a file nothing can write
+//!   (`open_protected_payload`), so that `/proc/PID/exe` seen from inside
+//!   the container leads to nothing that reaches the host's file;
+//! - CVE-2016-9962: the payload of a join starts non-dumpable, so that no
+//!   process in the container can ptrace it or read its descriptors
+//!   through `/proc/PID/fd` before the payload itself decides
+//!   (`keep_undumpable_across_exec`).
 #![allow(unsafe_code)]
 
-use crate::config::Config;
+use crate::config::{Config, NsType};
 use crate::errno::Errno;
 use crate::exec;
 use crate::fmt::{Out, Text};
@@ -31,10 +37,13 @@ fn open_unless_sealed() -> Result<Option<OwnedFd>, Fail> {
 }
 
 /// A sealed, close-on-exec memfd named `name` holding a copy of `src`,
-/// copied inside the kernel.
-fn sealed_copy(src: &OwnedFd, name: &[u8]) -> Result<OwnedFd, Fail> {
+/// copied inside the kernel; `unreadable`: mode 0111 (execute only).
+fn sealed_copy(src: &OwnedFd, name: &[u8], unreadable: bool) -> Result<OwnedFd, Fail> {
     let mem = sys::memfd_create(name, g::MFD_CLOEXEC | g::MFD_ALLOW_SEALING)
         .or_fail("memfd_create", b"")?;
+    if unreadable {
+        sys::fchmod(mem.raw(), 0o111).or_fail("fchmod of the sealed copy", b"")?;
+    }
     let mut offset = 0;
     loop {
         match sys::sendfile(mem.raw(), src.raw(), &mut offset, 1 << 30) {
@@ -47,42 +56,190 @@ fn sealed_copy(src: &OwnedFd, name: &[u8]) -> Result<OwnedFd, Fail> {
     Ok(mem)
 }
 
+/// What stage 0 decides for the payload's exec, when the bootstrap joins
+/// namespaces: how to hold the file, and what stage 2 does to its
+/// capabilities right before the exec.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct ExecPlan {
+    pub hold: Hold,
+    /// `None`: nothing to do (no namespaces joined, the exec may leave the
+    /// payload dumpable, as runc's C leaves its own process). `Some(true)`:
+    /// the exec by uid 0 gives back every capability, so stage 2 gives all
+    /// of them up first; `Some(false)`: it would not (no_new_privs,
+    /// SECBIT_NOROOT), so stage 2 keeps them and gives up only the effective
+    /// set, and the payload is an unreadable copy.
+    pub regrants: Option<bool>,
+}
+
+/// The kernel makes an exec non-dumpable when the new program gains
+/// capabilities its caller had not (`commit_creds`), or when the caller
+/// could not read the file (`would_dump`). The first is free: uid 0 gets
+/// its capabilities back at exec, so stage 2 drops them just before. The
+/// second needs a copy of our own, and is what also ties the payload's
+/// memory to our user namespace rather than the container's, which matters
+/// when joining a user namespace as root: there a process holding
+/// CAP_SYS_PTRACE in the container's user namespace could otherwise still
+/// reach the payload, and with runc's C it cannot.
+pub fn exec_plan(cfg: &Config<'_>) -> Result<ExecPlan, Fail> {
+    if cfg.ns_paths.is_empty() {
+        return Ok(ExecPlan {
+            hold: Hold::Unwritable,
+            regrants: None,
+        });
+    }
+    let regrants = sys::exec_regrants_root_caps().or_fail("prctl(PR_GET_NO_NEW_PRIVS)", b"")?;
+    let joins_user = cfg.ns_paths.iter().any(|n| n.ns == NsType::User);
+    let hold = if !regrants || (joins_user && sys::getuid() == 0) {
+        Hold::Unreadable
+    } else {
+        Hold::Unwritable
+    };
+    Ok(ExecPlan {
+        hold,
+        regrants: Some(regrants),
+    })
+}
+
+/// Stage 2, right before the exec of [`ExecPlan`]: no effective
+/// capability (so the unreadable copy is unreadable to root too), and, when
+/// the exec gives them back, no permitted one either (so the exec is a gain
+/// of capabilities). The inheritable set stays as it is.
+pub fn keep_undumpable_across_exec(regrants: bool) -> Result<(), Fail> {
+    let now = sys::capget().or_fail("capget", b"")?;
+    let next = sys::Caps {
+        effective: 0,
+        permitted: if regrants { 0 } else { now.permitted },
+        inheritable: now.inheritable,
+    };
+    sys::capset(next).or_fail("capset before the payload's exec", b"")
+}
+
+/// How the payload must be held for its exec.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Hold {
+    /// Unwritable from anywhere: a caller's protection is good enough, and
+    /// a detached read-only overlayfs costs no copy.
+    Unwritable,
+    /// Also unreadable by stage 2 once it gives up its DAC capabilities: a
+    /// copy owned by stage 0, mode 0111. Exec of a file the process cannot
+    /// read leaves it non-dumpable whatever its capabilities do, and ties
+    /// its memory to the nearest user namespace that maps the file's owner
+    /// (stage 0's), not the container's.
+    Unreadable,
+}
+
 /// The bootstrap's payload, opened where the caller stands (so a host path
-/// runs inside a container whose mount namespace cannot see it) and
-/// protected as runc protected itself against CVE-2019-5736: a sealed memfd
-/// copy, so that no process in the container can reach the host file
-/// through `/proc/PID/exe`. A payload that already is a sealed memfd (what
-/// runc 1.2 and later hand over) is used as it is.
+/// runs inside a container whose mount namespace cannot see it) and held so
+/// that no process in the container can write the host file through
+/// `/proc/PID/exe` (CVE-2019-5736).
 ///
-/// The copy is close-on-exec whatever the payload is: a script is told
-/// apart only if its exec fails (see `exec::exec_opened`), so an ELF
-/// payload costs no read of its first bytes.
-pub fn open_sealed_payload(name: &[u8], path_var: Option<&[u8]>) -> Result<OwnedFd, Fail> {
+/// Cheapest first: what the caller protected already (runc 1.2+ hands over
+/// a sealed memfd, or, as root, a file on a detached read-only overlayfs);
+/// else a detached read-only overlayfs of its own, where the mount API
+/// lets stage 0 make one (root); else a sealed memfd copy. The copy is
+/// close-on-exec whatever the payload is: a script is told apart only if
+/// its exec fails (see `exec::exec_opened`), so an ELF payload costs no
+/// read of its first bytes.
+pub fn open_protected_payload(
+    name: &[u8],
+    path_var: Option<&[u8]>,
+    hold: Hold,
+) -> Result<OwnedFd, Fail> {
     let file = exec::open_program(name, path_var).map_err(|e| {
         Fail::new("open of the program")
             .on(name)
             .errno(e)
             .with_code(exec::exit_code_for(e))
     })?;
-    if may_name_a_memfd(name) && is_sealed(&file) {
-        return Ok(file);
+    if hold == Hold::Unwritable {
+        if may_be_a_descriptor(name) && is_unwritable(&file) {
+            log::debug(|m| m.str("the payload is protected by the caller"));
+            return Ok(file);
+        }
+        if let Some(held) = detached_overlay(&file) {
+            log::debug(|m| m.str("the payload is held on a detached read-only overlayfs"));
+            return Ok(held);
+        }
     }
     let base = name.rsplit(|&c| c == b'/').next().unwrap_or(name);
-    sealed_copy(&file, base.get(..64).unwrap_or(base))
+    log::debug(|m| m.str("the payload is copied into a sealed memfd"));
+    sealed_copy(
+        &file,
+        base.get(..64).unwrap_or(base),
+        hold == Hold::Unreadable,
+    )
 }
 
-/// A memfd has no name in any filesystem: only a descriptor's link under
-/// `/proc` (or `/dev/fd`, which leads there) reaches one. Any other path is
-/// a file, copied without asking; a link elsewhere that leads to a sealed
-/// memfd is copied too, which costs a copy and nothing else.
-fn may_name_a_memfd(name: &[u8]) -> bool {
+/// What a caller may hand over as already protected: a sealed memfd, or a
+/// file on a read-only overlayfs. Overlayfs never writes its lower layers,
+/// and one without an upper layer stays read-only even if someone clears
+/// the mount's flag, so the host file behind it cannot be reached for
+/// writing. (A plain read-only bind mount would not do: anyone holding a
+/// descriptor to a detached mount and CAP_SYS_ADMIN in a user namespace of
+/// their own can clear its MOUNT_ATTR_RDONLY.)
+fn is_unwritable(file: &OwnedFd) -> bool {
+    is_sealed(file)
+        || matches!(sys::fstatfs(file.raw()),
+            Ok((fs, flags)) if fs == u64::from(g::OVERLAYFS_SUPER_MAGIC) && flags & sys::ST_RDONLY != 0)
+}
+
+/// A caller's protected file has no name of its own in any filesystem we
+/// can see: only a descriptor's link under `/proc` (or `/dev/fd`, which
+/// leads there) reaches one. Any other path is a host file, protected
+/// without asking.
+fn may_be_a_descriptor(name: &[u8]) -> bool {
     name.starts_with(b"/proc/") || name.starts_with(b"/dev/fd/")
+}
+
+/// `file`, opened again through a detached overlayfs whose only lower
+/// layers are its directory and an unrelated one (overlayfs wants two to
+/// run without an upper layer); `None` where that cannot be made (no
+/// privilege over the mount namespace, no overlayfs, a file that has no
+/// path any more), and the caller copies instead.
+fn detached_overlay(file: &OwnedFd) -> Option<OwnedFd> {
+    let mut link = [0u8; sys::PATH_MAX];
+    let mut own: Text<32> = Text::new();
+    own.str("/proc/self/fd/");
+    own.int(i64::from(file.raw()));
+    let path = sys::readlink(own.bytes(), &mut link).ok()?;
+    if !path.starts_with(b"/") || path.ends_with(b" (deleted)") {
+        return None;
+    }
+    let cut = path.iter().rposition(|&c| c == b'/')?;
+    let (dir, name) = (path.get(..cut.max(1))?, path.get(cut + 1..)?);
+    let other: &[u8] = if dir.starts_with(b"/dev") {
+        b"/sys"
+    } else {
+        b"/dev"
+    };
+    let mut lower: Text<{ 2 * sys::PATH_MAX }> = Text::new();
+    for &c in dir {
+        // The option's own syntax: `:` separates layers, `\` escapes.
+        if c == b':' || c == b'\\' {
+            lower.put(b"\\");
+        }
+        lower.put(&[c]);
+    }
+    lower.put(b":");
+    lower.put(other);
+    if lower.overflowed() {
+        return None;
+    }
+    let ctx = sys::fsopen(c"overlay").ok()?;
+    sys::fsconfig_string(ctx.raw(), c"lowerdir", lower.bytes()).ok()?;
+    // Layers on two filesystems would turn xino on, and the kernel would
+    // log that for every container; nothing here needs it.
+    let _ = sys::fsconfig_string(ctx.raw(), c"xino", b"off");
+    sys::fsconfig_create(ctx.raw()).ok()?;
+    let attrs = g::MOUNT_ATTR_RDONLY | g::MOUNT_ATTR_NODEV | g::MOUNT_ATTR_NOSUID;
+    let mnt = sys::fsmount(ctx.raw(), attrs).ok()?;
+    sys::openat(mnt.raw(), name, g::O_PATH | g::O_NOFOLLOW, 0).ok()
 }
 
 /// Re-executes from a sealed copy of this binary with `argv` (ending in a
 /// null pointer). Returns only on failure.
 fn exec_from_sealed_copy(exe: OwnedFd, argv: &[CPtr], p: &Process) -> Fail {
-    let mem = match sealed_copy(&exe, b"nsexec") {
+    let mem = match sealed_copy(&exe, b"nsexec", false) {
         Ok(m) => m,
         Err(f) => return f,
     };

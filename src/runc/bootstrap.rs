@@ -7,12 +7,19 @@
 //! turns the other side's wait into EOF and a fatal error. Stages 1 and 2 are
 //! created with CLONE_PARENT (children of the caller, as in runc).
 //!
-//! The caller's death: stage 0 sets PDEATHSIG, and stage 1 closes stage 0's
-//! end before anything else, so stage 0's death is EOF to every later wait of
-//! stages 1 and 2. They set no PDEATHSIG of their own (as in runc, where
-//! the clone clears it): one left in stage 2 would pass through the exec to
-//! the payload, and the container `runc create` leaves behind would die
-//! with it.
+//! The caller's death: stage 0 follows the caller's process through a pidfd
+//! (and the init pipe's hang-up) in every wait, and stage 1 closes stage
+//! 0's end before anything else, so stage 0's end is EOF to every later wait
+//! of stages 1 and 2. No stage sets PDEATHSIG: it fires when the parent
+//! *thread* ends, and runc 1.3 starts the init of `runc exec` from a locked
+//! Go thread that ends while the caller lives on; one left in stage 2 would
+//! also pass through the exec to the payload, and the container `runc
+//! create` leaves behind would die with it.
+//!
+//! Dumpability: joining someone else's namespaces, stage 0 is non-dumpable
+//! from the start, as runc's C is, and stage 2 keeps its payload so across
+//! the exec (`hardening::keep_undumpable_across_exec`), where runc's C
+//! returns into Go in the same process and needs nothing of the kind.
 #![allow(unsafe_code)]
 
 use crate::config::Config;
@@ -80,8 +87,9 @@ fn payload_start(p: &Process) -> usize {
     if p.arg(1) == Some(b"--") { 2 } else { 1 }
 }
 
-fn read_message(fd: RawFd) -> Result<&'static [u8], Fail> {
+fn read_message(fd: RawFd, caller: &Caller) -> Result<&'static [u8], Fail> {
     let buf = message_buffer();
+    caller.wait_for(fd)?;
     let (header, _) = buf
         .split_first_chunk_mut::<16>()
         .ok_or_else(|| Fail::new("message buffer too small"))?;
@@ -122,6 +130,15 @@ fn read_message(fd: RawFd) -> Result<&'static [u8], Fail> {
 
 fn stage0(p: &Process, initpipe: &[u8]) -> Result<Never, Fail> {
     setup_logging(p)?;
+    let handover = crate::hardening::handover_fd(p);
+    if handover.is_none() {
+        // runc's vocabulary, which its tests and `runc --debug` readers look
+        // for (once: not again after the sealed re-exec). The affinity is
+        // logged before the caller moves us into the container's cgroup,
+        // whose cpuset some kernels apply at once.
+        log::debug(|m| m.str("=> nsexec container setup"));
+        log_cpu_affinity();
+    }
     let first = payload_start(p);
     let program = p
         .arg(first)
@@ -133,18 +150,13 @@ fn stage0(p: &Process, initpipe: &[u8]) -> Result<Never, Fail> {
     } else {
         Generation::V1_2
     };
-    let caller = sys::getppid().or_fail("getppid", b"")?;
-    sys::set_pdeathsig(g::SIGKILL).or_fail("prctl(PR_SET_PDEATHSIG)", b"")?;
-    if sys::getppid().or_fail("getppid", b"")? != caller {
-        return Err(Fail::new("caller exited during start-up"));
-    }
-    let handover = crate::hardening::handover_fd(p);
+    let caller = Caller::watch(pipe)?;
     if generation == Generation::V1_1 && handover.is_none() {
         // runc 1.1's parent reads this byte before the pid JSON (its C wrote
         // it once past initial set-up); a 1.2 parent would misparse it.
         sys::write_all(pipe, &[0]).or_fail("write of the 1.1 handshake byte", b"")?;
     }
-    let msg = read_message(handover.unwrap_or(pipe))?;
+    let msg = read_message(handover.unwrap_or(pipe), &caller)?;
     if let Some(fd) = handover {
         let _ = sys::close(fd);
     }
@@ -155,11 +167,13 @@ fn stage0(p: &Process, initpipe: &[u8]) -> Result<Never, Fail> {
     })?;
     log::debug(|m| m.str("bootstrap message parsed"));
     crate::hardening::ensure_sealed_for_join(p, &cfg, msg)?;
-    let payload = crate::hardening::open_sealed_payload(program, p.env(b"PATH"))?;
+    let exec = crate::hardening::exec_plan(&cfg)?;
+    let payload = crate::hardening::open_protected_payload(program, p.env(b"PATH"), exec.hold)?;
     if let Some(oom) = cfg.oom_score_adj {
         namespaces::write_oom_score_adj(oom)?;
     }
     if !cfg.ns_paths.is_empty() {
+        log::debug(|m| m.str("set process as non-dumpable"));
         sys::set_dumpable(false).or_fail("prctl(PR_SET_DUMPABLE, 0)", b"")?;
     }
     log::set_stage(0);
@@ -171,6 +185,7 @@ fn stage0(p: &Process, initpipe: &[u8]) -> Result<Never, Fail> {
         fd: theirs.raw(),
         stage0_end: ours.raw(),
         payload: payload.raw(),
+        exec,
     };
     let stage1 = sys::spawn(g::CLONE_PARENT, || stage1(&stage)).or_fail("clone stage-1", b"")?;
     log::add_peer(stage1);
@@ -184,7 +199,98 @@ fn stage0(p: &Process, initpipe: &[u8]) -> Result<Never, Fail> {
         m.str("stage-1 is pid ");
         m.int(i64::from(stage1));
     });
-    serve_stage1(ours.raw(), pipe, stage1, &cfg)
+    serve_stage1(ours.raw(), pipe, stage1, &cfg, &caller)
+}
+
+/// The caller, followed as a process: its pidfd, and the init pipe, whose
+/// hang-up also means it is gone (the only way to tell on a kernel without
+/// pidfds, before 5.3).
+struct Caller {
+    pidfd: Option<sys::OwnedFd>,
+    pipe: RawFd,
+}
+
+impl Caller {
+    fn watch(pipe: RawFd) -> Result<Caller, Fail> {
+        let ppid = sys::getppid().or_fail("getppid", b"")?;
+        let pidfd = match sys::pidfd_open(ppid) {
+            Ok(fd) => Some(fd),
+            Err(Errno::ESRCH) => None,
+            Err(e) => {
+                log::debug(|m| {
+                    m.str("no pidfd for the caller, following its init pipe only: ");
+                    m.str(e.name().unwrap_or("?"));
+                });
+                None
+            }
+        };
+        // Re-parented already: the pidfd may be of whoever adopted us.
+        if sys::getppid().or_fail("getppid", b"")? != ppid {
+            return Err(Fail::new("caller exited during start-up"));
+        }
+        Ok(Caller { pidfd, pipe })
+    }
+
+    /// Waits until `fd` can be read, or fails if the caller ends first.
+    fn wait_for(&self, fd: RawFd) -> Result<(), Fail> {
+        let pidfd = self.pidfd.as_ref().map_or(-1, |f| f.raw());
+        let mut fds = [
+            sys::PollFd {
+                fd,
+                events: sys::POLLIN,
+                revents: 0,
+            },
+            sys::PollFd {
+                fd: pidfd,
+                events: sys::POLLIN,
+                revents: 0,
+            },
+            // No events asked: only a hang-up or an error is reported.
+            sys::PollFd {
+                fd: self.pipe,
+                events: 0,
+                revents: 0,
+            },
+        ];
+        loop {
+            match sys::ppoll(&mut fds) {
+                Ok(_) => break,
+                Err(Errno::EINTR) => {}
+                Err(e) => return Err(Fail::new("ppoll on the sync socket").errno(e)),
+            }
+        }
+        // A caller's descriptor number that names nothing open.
+        if fds
+            .iter()
+            .any(|f| f.fd >= 0 && f.revents & sys::POLLNVAL != 0)
+        {
+            return Err(Fail::new("ppoll on the init pipe").errno(Errno::EBADF));
+        }
+        if fds
+            .get(1..)
+            .is_some_and(|rest| rest.iter().any(|f| f.revents != 0))
+        {
+            return Err(Fail::new("the caller exited before set-up finished"));
+        }
+        Ok(())
+    }
+}
+
+/// runc's `affinity: 0x..` line (the first 64 CPUs), at debug level only.
+fn log_cpu_affinity() {
+    if !log::enabled(Level::Debug) {
+        return;
+    }
+    match sys::cpu_affinity() {
+        Ok(mask) => log::debug(|m| {
+            m.str("affinity: ");
+            m.hex(mask);
+        }),
+        Err(e) => log::log(Level::Warning, |m| {
+            m.str("sched_getaffinity: ");
+            m.str(e.name().unwrap_or("?"));
+        }),
+    }
 }
 
 /// What stages 1 and 2 share: the command line, the set-up, their end of
@@ -196,16 +302,24 @@ struct Stage<'a> {
     fd: RawFd,
     stage0_end: RawFd,
     payload: RawFd,
+    exec: crate::hardening::ExecPlan,
 }
 
 /// Stage 0's side: answer stage 1's requests, report the pids, release
 /// stage 2, and exit 0 once the payload runs (stage 2 reported completion
 /// and its end of the sync socket closed on exec), or fail if it could not
 /// be executed.
-fn serve_stage1(fd: RawFd, pipe: RawFd, stage1: Pid, cfg: &Config<'_>) -> Result<Never, Fail> {
+fn serve_stage1(
+    fd: RawFd,
+    pipe: RawFd,
+    stage1: Pid,
+    cfg: &Config<'_>,
+    caller: &Caller,
+) -> Result<Never, Fail> {
     let mut stage2: Option<Pid> = None;
     let mut finished = false;
     loop {
+        caller.wait_for(fd)?;
         match sync::recv(fd) {
             Ok(msg @ (Sync::UsermapPls | Sync::TimeoffsetsPls)) => {
                 namespaces::answer(fd, msg, stage1, cfg)?;
@@ -323,6 +437,14 @@ fn receive_mount_sources(s: &Stage<'_>, list: &[u8]) -> Result<(), Fail> {
     sync::send(s.fd, Sync::MountsourcesPls)
         .or_fail("write of the request for mount sources", b"")?;
     for target in targets {
+        // runc reserves each number with a placeholder descriptor; one that
+        // is not reserved may be one of ours, and dup3 would replace it.
+        if [s.fd, s.stage0_end, s.payload].contains(&target) {
+            return Err(Fail::fill(
+                "_LIBCONTAINER_MOUNT_FDS names descriptor {}, which the caller did not reserve",
+                &[Arg::Dec(target as u64)],
+            ));
+        }
         let got = sys::recv_fd(s.fd).or_fail("receive of a mount source", b"")?;
         sys::dup3(got.raw(), target, 0).or_fail("dup3 of a mount source", b"")?;
     }
@@ -372,6 +494,10 @@ fn stage2_steps(s: &Stage<'_>) -> Result<Never, Fail> {
         namespaces::unshare(g::CLONE_NEWCGROUP)?;
     }
     sync::send(fd, Sync::ChildFinish).or_fail("write of the completion message", b"")?;
+    log::debug(|m| m.str("<= nsexec container setup"));
+    if let Some(regrants) = s.exec.regrants {
+        crate::hardening::keep_undumpable_across_exec(regrants)?;
+    }
     log::debug(|m| m.str("executing the payload"));
     let first = payload_start(p);
     let argv = p.argv.get(first..).unwrap_or(&[]);
