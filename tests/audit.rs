@@ -187,17 +187,19 @@ fn traced_bootstrap(
     log_pipe: bool,
     env: &[(&str, &str)],
 ) -> (BTreeSet<String>, String) {
-    traced_bootstrap_as(msg, payload, log_pipe, env, None)
+    traced_bootstrap_as(msg, payload, log_pipe, env, None, false)
 }
 
 /// As [`traced_bootstrap`], with nsexec run as `user` (strace -u lets its
-/// setuid helpers work).
+/// setuid helpers work), and, `by_fd`, the shell named as runc 1.2+ names
+/// its binary: `/proc/self/fd/N` of a descriptor the caller opened.
 fn traced_bootstrap_as(
     msg: &Bootstrap,
     payload: &str,
     log_pipe: bool,
     env: &[(&str, &str)],
     user: Option<&str>,
+    by_fd: bool,
 ) -> (BTreeSet<String>, String) {
     let as_user = user
         .map(|u| format!("\"-u\", \"{u}\", "))
@@ -210,14 +212,24 @@ fn traced_bootstrap_as(
     let log = std::env::temp_dir().join(format!("{}-{}.strace", marker("auditboot"), rand()));
     let script = format!(
         r#"
-import os, socket, subprocess, sys, time
+import json, os, socket, subprocess, sys, time
 a, b = socket.socketpair()
 r, w = os.pipe()
 env = dict(os.environ, _LIBCONTAINER_INITPIPE=str(b.fileno()))
 if {log_pipe_py}:
     env["_LIBCONTAINER_LOGPIPE"] = str(w)
 {extra}os.chmod("{log_dir}", 0o777)
-p = subprocess.Popen(["strace", {as_user}"-f", "-qq", "-s", "256", "-o", "{log}", "{nsexec}", "/bin/sh", "-c", "{payload}"], pass_fds=(b.fileno(), w), env=env)
+# As runc 1.1 does, each mount source's number is reserved by a placeholder.
+held = [n for n in json.loads(env.get("_LIBCONTAINER_MOUNT_FDS", "[]")) if n >= 0]
+for n in held:
+    os.dup2(b.fileno(), n)
+sh = "/bin/sh"
+if {by_fd_py}:
+    held.append(os.open(sh, os.O_PATH))
+    sh = "/proc/self/fd/%d" % held[-1]
+p = subprocess.Popen(["strace", {as_user}"-f", "-qq", "-s", "256", "-o", "{log}", "{nsexec}", sh, "-c", "{payload}"], pass_fds=(b.fileno(), w, *held), env=env)
+for n in held:
+    os.close(n)
 b.close(); os.close(w)
 a.sendall(bytes.fromhex("{hex}"))
 p.wait()
@@ -228,6 +240,7 @@ print("status", p.returncode)
         log_dir = std::env::temp_dir().display(),
         nsexec = nsexec().display(),
         log_pipe_py = if log_pipe { "True" } else { "False" },
+        by_fd_py = if by_fd { "True" } else { "False" },
     );
     let o = Command::new("python3")
         .args(["-c", &script])
@@ -294,6 +307,39 @@ fn traced_scenarios() -> Vec<(&'static str, &'static str, BTreeSet<String>)> {
     let (calls, out) = traced_bootstrap(&join, "true", true, &[]);
     assert!(out.contains("status 0"), "{out}");
     record("bootstrap", "bootstrap join (sealed re-exec)", calls);
+    // runc 1.2+ names its binary by a descriptor; a file that is not
+    // protected yet is held on a detached overlayfs.
+    let (calls, out) = traced_bootstrap_as(&join, "true", true, &[], None, true);
+    assert!(out.contains("status 0"), "{out}");
+    record(
+        "bootstrap",
+        "bootstrap join, program as /proc/self/fd/N",
+        calls,
+    );
+    // Joining a user namespace as root: the payload runs from an
+    // unreadable copy.
+    let mut holder = Command::new("unshare")
+        .args(["-U", "-r", "sleep", "120"])
+        .spawn()
+        .unwrap();
+    let hp = holder.id();
+    let own = std::fs::read_link("/proc/self/ns/user").unwrap();
+    support::wait_until(|| {
+        std::fs::read_link(format!("/proc/{hp}/ns/user")).is_ok_and(|l| l != own)
+    });
+    let join_user = Bootstrap {
+        ns_paths: vec![("user".into(), format!("/proc/{hp}/ns/user"))],
+        ..Default::default()
+    };
+    let (calls, out) = traced_bootstrap(&join_user, "true", true, &[]);
+    let _ = holder.kill();
+    let _ = holder.wait();
+    assert!(out.contains("status 0"), "{out}");
+    record(
+        "bootstrap",
+        "bootstrap join of a user namespace as root",
+        calls,
+    );
     let bad = Bootstrap {
         ns_paths: vec![("net".into(), format!("/proc/{me}/ns/pid"))],
         clone_flags: runc::CLONE_NEWUTS,
@@ -314,7 +360,8 @@ fn traced_scenarios() -> Vec<(&'static str, &'static str, BTreeSet<String>)> {
         rootless_euid: true,
         ..Default::default()
     };
-    let (calls, out) = traced_bootstrap_as(&rootless, "true", true, &[], Some("nsexec-test"));
+    let (calls, out) =
+        traced_bootstrap_as(&rootless, "true", true, &[], Some("nsexec-test"), false);
     assert!(out.contains("status 0"), "{out}");
     record("bootstrap", "bootstrap, rootless through newuidmap", calls);
     // runc 1.1: the handshake byte, and bind sources opened by stage 0.
@@ -628,6 +675,15 @@ fn number(name: &str) -> i64 {
         "ppoll" => libc::SYS_ppoll,
         "signalfd4" => libc::SYS_signalfd4,
         "madvise" => libc::SYS_madvise,
+        "capget" => libc::SYS_capget,
+        "capset" => libc::SYS_capset,
+        "pidfd_open" => libc::SYS_pidfd_open,
+        "sched_getaffinity" => libc::SYS_sched_getaffinity,
+        "fchmod" => libc::SYS_fchmod,
+        "fstatfs" => libc::SYS_fstatfs,
+        "fsopen" => libc::SYS_fsopen,
+        "fsconfig" => libc::SYS_fsconfig,
+        "fsmount" => libc::SYS_fsmount,
         other => panic!("no x86_64 number for {other}"),
     }
 }
@@ -821,7 +877,7 @@ fn removing_any_needed_call_fails_naming_it() {
         "unshare",
         "setresuid",
         "socketpair",
-        "prctl",
+        "ppoll",
         "openat",
         "write",
         "read",
