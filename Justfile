@@ -112,9 +112,11 @@ bench: build-all
     python3 bench/run.py --runs 200
     python3 bench/containers.py --rounds 10 --batch 20 --write
     python3 bench/relay.py --mib 100 --rounds 5 --write
+    python3 bench/runc_generations.py --rounds 5 --batch 20 --write
 
 # A few runs of each benchmark, no file written: keeps the bench working.
 bench-quick: build
     python3 bench/run.py --runs 5 --quick
     python3 bench/containers.py --rounds 1 --batch 3
     python3 bench/relay.py --mib 5 --rounds 1
+    python3 bench/runc_generations.py --rounds 1 --batch 2
