@@ -1,9 +1,24 @@
 //! Link flags for the freestanding `nsexec` binary only (never for test
 //! harnesses, which link against the host libc as usual).
 use std::env;
+use std::process::Command;
 
 fn main() {
     println!("cargo:rerun-if-changed=linker.ld");
+    // Under an init's name, `--version` names the commit as tini does
+    // (dockerd parses it for `docker info`); "unknown" outside a checkout.
+    let commit = Command::new("git")
+        .args(["rev-parse", "--short=7", "HEAD"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .filter(|c| !c.is_empty() && c.bytes().all(|b| b.is_ascii_hexdigit()))
+        .unwrap_or_else(|| "unknown".to_owned());
+    println!("cargo:rustc-env=NSEXEC_COMMIT={commit}");
+    for git in [".git/HEAD", ".git/refs/heads", ".git/packed-refs"] {
+        println!("cargo:rerun-if-changed={git}");
+    }
     println!("cargo:rerun-if-env-changed=CARGO_ENCODED_RUSTFLAGS");
     let script = format!("{}/linker.ld", env::var("CARGO_MANIFEST_DIR").unwrap());
     let flags = env::var("CARGO_ENCODED_RUSTFLAGS").unwrap_or_default();

@@ -71,6 +71,12 @@ pub enum Action {
     Syscalls(u8),
     /// `--seccomp-profile[=MODES]`, possibly with `--merge`.
     SeccompProfile(u8),
+    /// A pod's pause process: `pause`, `catatonit -P`, or `--init` alone.
+    Pause,
+    /// Under an init's name (`cli::names`): its help, and nsexec's version
+    /// in the form the runtimes that inject it parse.
+    NamedHelp,
+    NamedVersion,
 }
 
 #[derive(Debug)]
@@ -127,6 +133,9 @@ pub enum CliError<'a> {
     NoProgram,
     Alone(&'a str),
     Twice(&'a str),
+    /// Under an init's name: a flag of that init's that nsexec does not take.
+    NotTaken(&'a [u8]),
+    PauseRunsNothing,
 }
 
 impl CliError<'_> {
@@ -151,6 +160,11 @@ impl CliError<'_> {
             CliError::NoProgram => ("no program given", [b""; 2]),
             CliError::Alone(opt) => ("option '{}' takes no other options", [opt.as_bytes(), b""]),
             CliError::Twice(what) => ("{} given twice", [what.as_bytes(), b""]),
+            CliError::NotTaken(opt) => (
+                "'{}' is not an option nsexec takes as this init (see --help)",
+                [opt, b""],
+            ),
+            CliError::PauseRunsNothing => ("a pause process runs no program", [b""; 2]),
         };
         fill(o, template, &args.map(Arg::Bytes));
     }
@@ -387,6 +401,11 @@ pub fn parse_into<'a>(
         return Err(CliError::Needs("--merge", "--seccomp-profile"));
     }
     if cli.payload >= args.len() {
+        // `--init` and nothing else: a pod's pause process.
+        if cli.init && options == 1 {
+            cli.action = Action::Pause;
+            return Ok(());
+        }
         return Err(CliError::NoProgram);
     }
     // Type flags create namespaces, or with --target choose which to join.

@@ -5,6 +5,7 @@
 
 pub mod args;
 pub mod maps;
+pub mod names;
 pub mod run;
 pub mod setup;
 pub mod values;

@@ -4,6 +4,7 @@
 #![allow(unsafe_code)]
 
 use crate::cli::args::{self as cli, Action, Cli, Ranges};
+use crate::cli::names;
 use crate::cli::setup;
 use crate::config::Config;
 use crate::errno::Errno;
@@ -31,7 +32,16 @@ pub fn run(p: &Process) -> i32 {
         }
     }
     let truncated = p.argv.len().saturating_sub(1) > MAX_ARGS;
-    match cli::parse_into(cli, ranges, args) {
+    let named = names::called_as(p.arg(0).unwrap_or(b""));
+    let parsed = match named {
+        Some(name) => names::parse_into(name, cli, args),
+        None => cli::parse_into(cli, ranges, args),
+    };
+    // tini's own switch for -g, which some images set instead.
+    if named == Some(names::Name::Tini) && p.env(b"TINI_KILL_PROCESS_GROUP").is_some() {
+        cli.init_group = true;
+    }
+    match parsed {
         Ok(()) => {}
         Err(cli::CliError::NoProgram) if truncated => {
             return usage_error(|t| t.str("more than 256 options before the program"));
@@ -47,6 +57,19 @@ pub fn run(p: &Process) -> i32 {
             None => crate::seccomp::print_profile(modes),
             Some(path) => crate::seccomp::print_merged(modes, path).unwrap_or_else(log::report),
         },
+        Action::Pause => init::pause_forever(),
+        Action::NamedHelp => print(names::usage(named.unwrap_or(names::Name::Tini)).as_bytes()),
+        // tini's form, which dockerd parses: `NAME version V - git.COMMIT`.
+        Action::NamedVersion => print(
+            concat!(
+                "nsexec version ",
+                env!("CARGO_PKG_VERSION"),
+                " - git.",
+                env!("NSEXEC_COMMIT"),
+                "\n"
+            )
+            .as_bytes(),
+        ),
         Action::Run => match execute(p, cli, ranges) {
             Ok(code) => code,
             Err(f) => log::report(f),

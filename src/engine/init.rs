@@ -54,6 +54,36 @@ pub fn supervise_forever(child: Pid, group: bool, remap: &'static [u8]) -> ! {
     sys::exit(code)
 }
 
+/// A pod's pause process, as Kubernetes' pause and `catatonit -P` are: it
+/// runs nothing, reaps whatever is re-parented to it (as PID 1: nothing can
+/// be re-parented to a process without descendants otherwise), exits 0 on
+/// SIGINT or SIGTERM and ignores every other signal. Its loop runs from the
+/// same pages as the init's.
+#[unsafe(link_section = ".nsexec.loop")] // with the init's loop (linker.ld)
+#[allow(unsafe_code)] // the attribute, and the call below
+#[inline(never)]
+pub fn pause_forever() -> ! {
+    if let Err(f) = block_signals() {
+        sys::exit(crate::log::report(f));
+    }
+    // SAFETY: as in `supervise_forever`: never returns, small frames.
+    unsafe { sys::shed_setup_pages() };
+    loop {
+        match sys::wait_signal(WAITED) {
+            Ok(g::SIGCHLD) => {
+                // No child of its own: pid 0 is nobody's, so every zombie
+                // is only reaped.
+                if let Err(f) = reap(0) {
+                    sys::exit(crate::log::report(f));
+                }
+            }
+            Ok(g::SIGINT | g::SIGTERM) => sys::exit(0),
+            Ok(_) | Err(Errno::EINTR) => {}
+            Err(e) => sys::exit(crate::log::report(Fail::new("rt_sigtimedwait").errno(e))),
+        }
+    }
+}
+
 /// The exit code for the payload's `status`: 0 where `--remap-exit` names it.
 #[unsafe(link_section = ".nsexec.loop")] // with the init's loop (linker.ld)
 #[allow(unsafe_code)] // the attribute only places the function
