@@ -113,6 +113,7 @@ bench: build-all
     python3 bench/containers.py --rounds 10 --batch 20 --write
     python3 bench/relay.py --mib 100 --rounds 5 --write
     python3 bench/runc_generations.py --rounds 5 --batch 20 --write
+    python3 bench/pause.py --samples 10 --write
 
 # A few runs of each benchmark, no file written: keeps the bench working.
 bench-quick: build
@@ -120,3 +121,4 @@ bench-quick: build
     python3 bench/containers.py --rounds 1 --batch 3
     python3 bench/relay.py --mib 5 --rounds 1
     python3 bench/runc_generations.py --rounds 1 --batch 2
+    python3 bench/pause.py --samples 1
