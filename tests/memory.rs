@@ -97,14 +97,6 @@ fn report(what: &str, args: &[&str], init_is_child: bool) -> Vec<Mapping> {
     maps
 }
 
-fn children(pid: u32) -> Vec<u32> {
-    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
-        .unwrap_or_default()
-        .split_whitespace()
-        .filter_map(|p| p.parse().ok())
-        .collect()
-}
-
 /// The image's mappings of the nsexec file: the one whose code runs set-up
 /// (offset 0) and the small one of the loop (read-only, executable, not at
 /// offset 0).

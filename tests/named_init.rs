@@ -32,15 +32,6 @@ fn run_named(name: &str, args: &[&str]) -> Output {
     run(c, Duration::from_secs(30))
 }
 
-/// The children of `pid`, as the kernel lists them.
-fn children(pid: u32) -> Vec<u32> {
-    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
-        .unwrap_or_default()
-        .split_whitespace()
-        .filter_map(|p| p.parse().ok())
-        .collect()
-}
-
 fn exited(child: &mut Child) -> Option<std::process::ExitStatus> {
     child.try_wait().unwrap()
 }

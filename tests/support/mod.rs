@@ -250,6 +250,15 @@ pub fn marker(name: &str) -> String {
     format!("nsexec-test-{name}-{}", std::process::id())
 }
 
+/// The children of `pid`, as the kernel lists them.
+pub fn children(pid: u32) -> Vec<u32> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
 /// Zombie children of `pid`.
 pub fn zombies_of(pid: u32) -> usize {
     std::fs::read_dir("/proc")
