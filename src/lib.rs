@@ -16,7 +16,7 @@ mod runc;
 mod selftest;
 
 // Short paths (`crate::sys`, `crate::log`) for what every layer above uses.
-use engine::{config, exec, hardening, init, log, namespaces, pidfile, profile, seccomp, tty};
+use engine::{config, exec, hardening, init, log, namespaces, pidfile, seccomp, tty};
 use kernel::{arch, errno, fmt, rt, sys, syscalls};
 use runc::{bootstrap, netlink, sync};
 

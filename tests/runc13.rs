@@ -54,7 +54,11 @@ impl Ct {
         let rootfs = support::rootfs::busybox_rootfs("runc13-rootfs");
         let dir = std::env::temp_dir().join(marker(&format!("runc13-{name}-{flavour}")));
         std::fs::create_dir_all(&dir).unwrap();
-        let st = Command::new(&runc).arg("spec").current_dir(&dir).status().unwrap();
+        let st = Command::new(&runc)
+            .arg("spec")
+            .current_dir(&dir)
+            .status()
+            .unwrap();
         assert!(st.success());
         let path = dir.join("config.json");
         let mut spec: serde_json::Value =
@@ -101,7 +105,11 @@ impl Ct {
     /// `runc GLOBAL... exec OPTS... ID ARGS...`.
     fn exec(&self, global: &[&str], opts: &[&str], args: &[&str]) -> Output {
         let mut c = self.runc();
-        c.args(global).arg("exec").args(opts).arg(&self.id).args(args);
+        c.args(global)
+            .arg("exec")
+            .args(opts)
+            .arg(&self.id)
+            .args(args);
         run(c, Duration::from_secs(60))
     }
 }
@@ -140,7 +148,10 @@ fn runc_exec_with_a_cpu_affinity_works_twenty_times_in_a_row() {
             assert!(o.status.success(), "{flavour}: exec {i}: {err}");
             assert!(out.contains("Cpus_allowed_list:\t0\n"), "{flavour}: {out}");
             // What runc's cpu_affinity.bats looks for.
-            assert!(err.contains("nsexec") && err.contains(": affinity: 0x1"), "{flavour}: {err}");
+            assert!(
+                err.contains("nsexec") && err.contains(": affinity: 0x1"),
+                "{flavour}: {err}"
+            );
         }
     }
 }
@@ -180,7 +191,12 @@ fn a_container_limited_to_16_mib_starts_as_root() {
     // copying it charged the container's cgroup beyond its limit
     // ("unable to set memory limit ... current usage: 17047552").
     for flavour in ["nsexec", "c"] {
-        let ct = Ct::new(flavour, "memory", &["sh", "-c", "echo started"], limit_memory(16 << 20));
+        let ct = Ct::new(
+            flavour,
+            "memory",
+            &["sh", "-c", "echo started"],
+            limit_memory(16 << 20),
+        );
         let o = ct.run(false);
         assert_eq!(o.status.code(), Some(0), "{flavour}: {}", stderr(&o));
         assert_eq!(stdout(&o), "started\n", "{flavour}");
@@ -221,6 +237,9 @@ done"#;
         let _ = ct.runc().args(["kill", &ct.id, "KILL"]).output();
         let seen = std::fs::read_to_string(&path).unwrap();
         assert!(!seen.contains("LEAK"), "{flavour}: {seen}");
-        assert!(seen.contains("SEEN"), "{flavour}: the attacker read nothing: {seen}");
+        assert!(
+            seen.contains("SEEN"),
+            "{flavour}: the attacker read nothing: {seen}"
+        );
     }
 }

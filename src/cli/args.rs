@@ -55,9 +55,7 @@ Init:
 Other:
   -h, --help    -V, --version
       --syscalls[=MODES]           the syscall table, or what MODES need
-      --seccomp-profile[=MODES] [--merge FILE]
-                                   an OCI seccomp profile allowing them,
-                                   or FILE with them added
+      --seccomp-profile[=MODES]    an OCI seccomp profile allowing them
   MODES: bootstrap, create, join, init, console, detach, tty or all,
          comma-separated
 ";
@@ -69,7 +67,7 @@ pub enum Action {
     Version,
     /// `--syscalls[=MODES]`: the table entries these modes need.
     Syscalls(u8),
-    /// `--seccomp-profile[=MODES]`, possibly with `--merge`.
+    /// `--seccomp-profile[=MODES]`.
     SeccompProfile(u8),
     /// A pod's pause process: `pause`, `catatonit -P`, or `--init` alone.
     Pause,
@@ -110,8 +108,6 @@ pub struct Cli<'a> {
     pub init_group: bool,
     pub remap_exit: List<u8, 16>,
     pub pdeathsig: Option<u32>,
-    /// `--merge FILE`, with `--seccomp-profile`.
-    pub merge: Option<&'a [u8]>,
     /// `--seccomp-bpf PATH|FD`: a classic-BPF filter for the program.
     pub seccomp_bpf: Option<&'a [u8]>,
     /// `-d`, `--detach`: exit once the program runs, leaving it running.
@@ -244,7 +240,6 @@ options! {
     SeccompProfile = "seccomp-profile", 0, Optional;
     Detach = "detach", b'd', Nothing;
     PidFile = "pid-file", 0, Value;
-    Merge = "merge", 0, Value;
     SeccompBpf = "seccomp-bpf", 0, Value;
 }
 
@@ -298,7 +293,6 @@ impl Cli<'_> {
         init_group: false,
         remap_exit: List::new(0),
         pdeathsig: None,
-        merge: None,
         seccomp_bpf: None,
         detach: false,
         pid_file: None,
@@ -389,16 +383,11 @@ pub fn parse_into<'a>(
         }
     }
     if let Some((name, action)) = alone {
-        // --merge goes with --seccomp-profile and counts as part of it.
-        let merging = cli.merge.is_some() && matches!(action, Action::SeccompProfile(_));
-        if options > 1 + usize::from(merging) || cli.payload < args.len() {
+        if options > 1 || cli.payload < args.len() {
             return Err(CliError::Alone(name));
         }
         cli.action = action;
         return Ok(());
-    }
-    if cli.merge.is_some() {
-        return Err(CliError::Needs("--merge", "--seccomp-profile"));
     }
     if cli.payload >= args.len() {
         // `--init` and nothing else: a pod's pause process.
@@ -558,11 +547,6 @@ fn apply<'a>(
         Key::PidFile => {
             if v.is_empty() || v.ends_with(b"/") || cli.pid_file.replace(v).is_some() {
                 return Err(bad());
-            }
-        }
-        Key::Merge => {
-            if cli.merge.replace(v).is_some() {
-                return Err(CliError::Twice("--merge"));
             }
         }
         Key::SeccompBpf => {

@@ -53,10 +53,7 @@ pub fn run(p: &Process) -> i32 {
         Action::Help => print(cli::USAGE.as_bytes()),
         Action::Version => print(concat!("nsexec ", env!("CARGO_PKG_VERSION"), "\n").as_bytes()),
         Action::Syscalls(modes) => crate::seccomp::print_syscalls(modes),
-        Action::SeccompProfile(modes) => match cli.merge {
-            None => crate::seccomp::print_profile(modes),
-            Some(path) => crate::seccomp::print_merged(modes, path).unwrap_or_else(log::report),
-        },
+        Action::SeccompProfile(modes) => crate::seccomp::print_profile(modes),
         Action::Pause => init::pause_forever(),
         Action::NamedHelp => print(names::usage(named.unwrap_or(names::Name::Tini)).as_bytes()),
         // tini's form, which dockerd parses: `NAME version V - git.COMMIT`.

@@ -9,6 +9,5 @@ pub mod init;
 pub mod log;
 pub mod namespaces;
 pub mod pidfile;
-pub mod profile;
 pub mod seccomp;
 pub mod tty;

@@ -1,15 +1,14 @@
-//! Seccomp, both ways: what nsexec itself needs (`--syscalls[=MODES]`, an
-//! OCI profile allowing it, or another profile with it merged in), and a
-//! compiled filter nsexec loads for the program (`--seccomp-bpf`).
+//! Seccomp, both ways: what nsexec itself needs (`--syscalls[=MODES]`, or
+//! an OCI profile allowing it, which tools made for JSON merge into
+//! another: see the README), and a compiled filter nsexec loads for the
+//! program (`--seccomp-bpf`).
 #![allow(unsafe_code)]
 
 use crate::errno::Errno;
 use crate::fmt::{Arg, Out, Text, parse_dec};
 use crate::log::{Fail, OrFail};
-use crate::profile::{self, ProfileError};
 use crate::sys::{self, RawFd};
 use crate::syscalls::names_in;
-use heapless::Vec;
 
 /// `nsexec --syscalls[=MODES]`: one name a line.
 #[inline(never)] // a large stack frame: keep it out of the run path
@@ -30,20 +29,14 @@ fn write_out<const N: usize>(t: &Text<N>) -> i32 {
     }
 }
 
-/// `"a", "b"` of the names in `modes` whose bit in `pick` is set (bit i is
-/// the i-th name of the mode set).
-fn names_json(t: &mut dyn Out, modes: u8, pick: u64, indent: &str) {
-    let mut first = true;
+/// `"a", "b"` of the names in `modes`, each after `indent`.
+fn names_json(t: &mut dyn Out, modes: u8, indent: &str) {
     for (i, name) in names_in(modes).enumerate() {
-        if pick & (1u64 << i) == 0 {
-            continue;
-        }
-        t.str(if first { "" } else { "," });
+        t.str(if i == 0 { "" } else { "," });
         t.str(indent);
         t.str("\"");
         t.str(name);
         t.str("\"");
-        first = false;
     }
 }
 
@@ -55,18 +48,9 @@ pub fn print_profile(modes: u8) -> i32 {
     t.str("{\n  \"defaultAction\": \"SCMP_ACT_ERRNO\",\n  \"defaultErrnoRet\": 1,\n  \"architectures\": [\"");
     t.str(crate::arch::SECCOMP_ARCH.0);
     t.str("\"],\n  \"syscalls\": [\n    {\n      \"names\": [");
-    names_json(&mut t, modes, u64::MAX, "\n        ");
+    names_json(&mut t, modes, "\n        ");
     t.str("\n      ],\n      \"action\": \"SCMP_ACT_ALLOW\"\n    }\n  ]\n}\n");
     write_out(&t)
-}
-
-/// The profile read for `--merge`.
-static mut PROFILE: [u8; profile::MAX_PROFILE] = [0; profile::MAX_PROFILE];
-
-fn profile_buffer() -> &'static mut [u8; profile::MAX_PROFILE] {
-    // SAFETY: used once, by the single thread printing the merged profile.
-    let p = &raw mut PROFILE;
-    unsafe { &mut *p }
 }
 
 /// Reads all of `fd` into `buf`; `None` when it does not fit.
@@ -89,56 +73,6 @@ fn read_all(fd: RawFd, buf: &mut [u8]) -> Result<Option<usize>, Errno> {
             Err(e) => return Err(e),
         }
     }
-}
-
-/// `nsexec --seccomp-profile[=MODES] --merge FILE`: FILE (`-` for standard
-/// input) with one more rule allowing what MODES need and FILE does not
-/// already allow unconditionally. Nothing is printed unless FILE is read
-/// and understood whole.
-#[inline(never)] // a large stack frame: keep it out of the run path
-pub fn print_merged(modes: u8, path: &[u8]) -> Result<i32, Fail> {
-    let buf = profile_buffer();
-    let file = if path == b"-" {
-        None
-    } else {
-        Some(sys::open(path, linux_raw_sys::general::O_RDONLY).or_fail("open", path)?)
-    };
-    let fd = file.as_ref().map_or(0, |f| f.raw());
-    let len = read_all(fd, buf).or_fail("read of", path)?.ok_or_else(|| {
-        let size = [Arg::Bytes(path), Arg::Dec(profile::MAX_PROFILE as u64)];
-        Fail::fill("seccomp profile {} is larger than {} bytes", &size)
-    })?;
-    let text = buf.get(..len).unwrap_or(&[]);
-    let mut ours: Vec<&str, 64> = Vec::new();
-    for name in names_in(modes) {
-        ours.push(name)
-            .map_err(|_| Fail::new("more than 64 names to merge"))?;
-    }
-    let plan = profile::plan(text, &ours).map_err(|e: ProfileError| {
-        let mut f = Fail::new("seccomp profile").on(path);
-        f.text().str(": ");
-        e.describe(f.text(), &ours, text);
-        f
-    })?;
-    let (head, tail) = text.split_at(plan.insert_at.min(text.len()));
-    let mut rule: Text<4096> = Text::new();
-    if plan.add != 0 {
-        rule.str(if plan.comma { "," } else { "" });
-        if !plan.has_syscalls {
-            rule.str("\n  \"syscalls\": [");
-        }
-        rule.str("\n    {\n      \"names\": [");
-        names_json(&mut rule, modes, plan.add, "\n        ");
-        rule.str("\n      ],\n      \"action\": \"SCMP_ACT_ALLOW\"\n    }");
-        rule.str(if plan.has_syscalls { "\n  " } else { "\n  ]\n" });
-    }
-    if rule.overflowed() {
-        return Err(Fail::new("merged rule too long"));
-    }
-    let out = sys::write_all(1, head)
-        .and_then(|()| sys::write_all(1, rule.bytes()))
-        .and_then(|()| sys::write_all(1, tail));
-    Ok(if out.is_ok() { 0 } else { 1 })
 }
 
 /// Most instructions the kernel takes in one filter (`BPF_MAXINSNS`).
