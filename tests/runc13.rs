@@ -1,6 +1,7 @@
-//! runc 1.3.6 itself driving nsexec: built with `CGO_ENABLED=0` and nsexec
-//! as its bootstrap by `tests/runc/build.sh 1.3`, and from the same source
-//! with runc's own C as the peer each test also runs. What broke when runc
+//! runc 1.3.6 (and, for the attack, 1.1.5) itself driving nsexec: built
+//! with `CGO_ENABLED=0` and nsexec as its bootstrap by `tests/runc/build.sh`,
+//! and from the same source with runc's own C as the peer each test also
+//! runs. What broke when runc
 //! 1.3 first drove nsexec, each against real containers: the descriptors of
 //! `runc exec`'s init read from inside the container, stage 0 killed with
 //! the Go thread that started it, the runtime binary copied into the
@@ -24,17 +25,17 @@ fn skip() -> bool {
     skip_under_qemu("runc runs natively only")
 }
 
-/// The runc 1.3.6 binary of `flavour` (`nsexec` or `c`) that
-/// tests/runc/build.sh made; tests/run builds both before the tests.
+/// The runc binary of `flavour` (`GEN-nsexec` or `GEN-c`, GEN 1.3 or 1.1)
+/// that tests/runc/build.sh made; tests/run builds them before the tests.
 fn runc_binary(flavour: &str) -> PathBuf {
     let cache = std::env::var_os("NSEXEC_RUNC_CACHE").map_or_else(
         || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/runc"),
         PathBuf::from,
     );
-    let bin = cache.join(format!("bin/1.3-{flavour}/runc"));
+    let bin = cache.join(format!("bin/{flavour}/runc"));
     assert!(
         bin.exists(),
-        "{} is missing: build it with `just runc-build 1.3`",
+        "{} is missing: build it with `bash tests/runc/build.sh GEN`",
         bin.display()
     );
     bin
@@ -102,6 +103,13 @@ impl Ct {
         assert!(o.status.success(), "runc run -d: {}", stderr(&o));
     }
 
+    /// The host pid of the container's init.
+    fn state_pid(&self) -> i64 {
+        let o = self.runc().args(["state", &self.id]).output().unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["pid"].as_i64().expect("a running container")
+    }
+
     /// `runc GLOBAL... exec OPTS... ID ARGS...`.
     fn exec(&self, global: &[&str], opts: &[&str], args: &[&str]) -> Output {
         let mut c = self.runc();
@@ -129,7 +137,7 @@ fn runc_exec_with_a_cpu_affinity_works_twenty_times_in_a_row() {
     let _g = serial();
     // runc 1.3 starts this init from a locked Go thread that ends right
     // after: a PR_SET_PDEATHSIG in stage 0 killed it 6 to 7 times in 10.
-    for flavour in ["nsexec", "c"] {
+    for flavour in ["1.3-nsexec", "1.3-c"] {
         let ct = Ct::new(flavour, "affinity", &["sleep", "1000"], |_| {});
         let log = std::fs::File::create(ct.dir.join("out")).unwrap();
         ct.start_detached(&log);
@@ -162,7 +170,7 @@ fn runc_debug_shows_runcs_own_nsexec_lines() {
         return;
     }
     let _g = serial();
-    for flavour in ["nsexec", "c"] {
+    for flavour in ["1.3-nsexec", "1.3-c"] {
         let ct = Ct::new(flavour, "debug", &["true"], |_| {});
         let o = ct.run(true);
         let err = stderr(&o);
@@ -190,7 +198,7 @@ fn a_container_limited_to_16_mib_starts_as_root() {
     // runc 1.3 as root hands its 14 MB binary over on a read-only overlayfs;
     // copying it charged the container's cgroup beyond its limit
     // ("unable to set memory limit ... current usage: 17047552").
-    for flavour in ["nsexec", "c"] {
+    for flavour in ["1.3-nsexec", "1.3-c"] {
         let ct = Ct::new(
             flavour,
             "memory",
@@ -204,7 +212,7 @@ fn a_container_limited_to_16_mib_starts_as_root() {
 }
 
 #[test]
-fn a_container_cannot_read_the_descriptors_of_runc_execs_init() {
+fn a_container_cannot_read_the_descriptors_of_a_runc_init_joining_it() {
     if skip() {
         return;
     }
@@ -225,14 +233,41 @@ while :; do
     esac
   done
 done"#;
-    for flavour in ["nsexec", "c"] {
+    for flavour in ["1.3-nsexec", "1.3-c", "1.1-nsexec", "1.1-c"] {
         let ct = Ct::new(flavour, "attack", &["sh", "-c", attacker], |_| {});
         let path = ct.dir.join("out");
         let out = std::fs::File::create(&path).unwrap();
         ct.start_detached(&out);
-        for i in 0..20 {
+        // `runc exec`, ten times...
+        for i in 0..10 {
             let o = ct.exec(&[], &[], &["sleep", "0.2"]);
             assert!(o.status.success(), "{flavour}: exec {i}: {}", stderr(&o));
+        }
+        // ...and `runc run` of containers that join its namespaces, as the
+        // containers of a pod join its infra's: their init is in the
+        // attacker's pid namespace while it sets up.
+        let pid = ct.state_pid();
+        for i in 0..10 {
+            let member = Ct::new(flavour, &format!("member{i}"), &["sleep", "0.2"], |spec| {
+                for ns in spec["linux"]["namespaces"].as_array_mut().unwrap() {
+                    let t = ns["type"].as_str().unwrap().to_owned();
+                    let name = if t == "network" {
+                        "net".to_owned()
+                    } else {
+                        t.clone()
+                    };
+                    if ["pid", "network", "ipc", "uts"].contains(&t.as_str()) {
+                        ns["path"] = format!("/proc/{pid}/ns/{name}").into();
+                    }
+                }
+            });
+            let o = member.run(false);
+            assert_eq!(
+                o.status.code(),
+                Some(0),
+                "{flavour}: run {i}: {}",
+                stderr(&o)
+            );
         }
         let _ = ct.runc().args(["kill", &ct.id, "KILL"]).output();
         let seen = std::fs::read_to_string(&path).unwrap();
