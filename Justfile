@@ -122,3 +122,34 @@ bench-quick: build
     python3 bench/relay.py --mib 5 --rounds 1
     python3 bench/runc_generations.py --rounds 1 --batch 2
     python3 bench/pause.py --samples 1
+
+# runc's own integration suite (bats) with nsexec as runc's bootstrap. The
+# scripts in tests/runc build runc 1.1.5 (bookworm) and 1.3.6 (sid) from
+# Debian's sources, CGO-free with target/release/nsexec baked in as the
+# bootstrap, and with runc's C for comparison; all under target/runc.
+# runc's sources, the packages and Go dependencies, from Debian (idempotent).
+runc-setup:
+    bash tests/runc/setup.sh
+
+# runc GEN (1.1 or 1.3), both flavours, then one busybox `runc run` with each.
+runc-build gen: runc-setup
+    bash tests/runc/build.sh {{gen}}
+
+# Failures are judged by tests/runc/expected-failures-GEN.txt; the logs are
+# in target/runc/logs/GEN-nsexec.
+# runc GEN's bats suite, or FILES of it (run exec ...), nsexec the bootstrap.
+runc-suite gen *files: build (runc-build gen)
+    bash tests/runc/suite.sh {{gen}} nsexec {{files}}
+
+# The same with runc's own C bootstrap, to compare with (logs: GEN-c).
+runc-suite-c gen *files: (runc-build gen)
+    bash tests/runc/suite.sh {{gen}} c {{files}}
+
+# The files of runc's suite that exercise the bootstrap, and quick ones
+# beside them; idmap.bats (about 200 s: a Debian rootfs per test) and
+# mounts_recursive.bats (30 s) are left to runc-suite.
+runc_ci_files := "run exec create start start_detached start_hello userns tty kill delete debug cpu_affinity mounts mounts_propagation update cgroups timens cwd env dev mask umask root no_pivot capabilities pidfd-socket personality host-mntns hooks list ps pause state"
+
+# runc_ci_files for runc 1.1, then 1.3, nsexec the bootstrap.
+runc-ci: build (runc-build "1.1") (runc-build "1.3")
+    bash tests/runc/ci.sh {{runc_ci_files}}
