@@ -73,8 +73,8 @@ fn each_mode_profile_allows_exactly_its_set() {
 /// `profile` with `nsexec --seccomp-profile=MODE` merged in, by the jq
 /// one-liner the README shows: nsexec's rule appended to the profile's own.
 fn merge(profile: &str, mode: &str) -> std::process::Output {
-    let dir = std::env::temp_dir().join(marker("merge"));
-    std::fs::create_dir_all(&dir).unwrap();
+    // A directory of its own: the tests merge side by side.
+    let dir = std::path::PathBuf::from(tempdir("merge"));
     let (app, ours) = (dir.join("app.json"), dir.join("nsexec.json"));
     std::fs::write(&app, profile).unwrap();
     let o = run(
