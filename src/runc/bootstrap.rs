@@ -438,8 +438,9 @@ fn receive_mount_sources(s: &Stage<'_>, list: &[u8]) -> Result<(), Fail> {
         .or_fail("write of the request for mount sources", b"")?;
     for target in targets {
         // runc reserves each number with a placeholder descriptor; one that
-        // is not reserved may be one of ours, and dup3 would replace it.
-        if [s.fd, s.stage0_end, s.payload].contains(&target) {
+        // is not reserved may be one of ours, and dup3 would replace it
+        // (stage 0's end is closed by now: its number is nobody's).
+        if [s.fd, s.payload].contains(&target) {
             return Err(Fail::fill(
                 "_LIBCONTAINER_MOUNT_FDS names descriptor {}, which the caller did not reserve",
                 &[Arg::Dec(target as u64)],
