@@ -76,6 +76,16 @@ pub fn print_numbers() -> i32 {
     0
 }
 
+/// The selftest build's own modes, by first argument; `None` for the rest.
+pub fn dispatch(p: &Process) -> Option<i32> {
+    match p.arg(1)? {
+        b"selftest" => Some(run(p)),
+        b"syscall-numbers" => Some(print_numbers()),
+        b"console-receiver" => Some(console_receiver(p)),
+        _ => None,
+    }
+}
+
 pub fn run(p: &Process) -> i32 {
     let mut r = Report {
         passed: 0,

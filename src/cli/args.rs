@@ -3,11 +3,12 @@
 //! the arguments into a [`Cli`], and the id-map options into map text.
 #![cfg_attr(not(test), allow(dead_code))]
 
+pub use crate::cli::error::CliError;
 pub use crate::cli::maps::{IdMapSpec, List, Ranges, write_map};
 use crate::cli::maps::{add_range, id};
 use crate::cli::values::signal_number;
 use crate::config::NsType;
-use crate::fmt::{Arg, Out, fill, parse_dec, parse_int};
+use crate::fmt::{parse_dec, parse_int};
 use linux_raw_sys::general as g;
 
 pub const USAGE: &str = "\
@@ -69,12 +70,9 @@ pub enum Action {
     Syscalls(u8),
     /// `--seccomp-profile[=MODES]`.
     SeccompProfile(u8),
-    /// A pod's pause process: `pause`, `catatonit -P`, or `--init` alone.
+    /// A pod's pause process: `--init` alone (which `cli::pid1` takes
+    /// first; the parser says the same of it).
     Pause,
-    /// Under an init's name (`cli::names`): its help, and nsexec's version
-    /// in the form the runtimes that inject it parse.
-    NamedHelp,
-    NamedVersion,
 }
 
 #[derive(Debug)]
@@ -114,56 +112,6 @@ pub struct Cli<'a> {
     pub detach: bool,
     /// `--pid-file PATH`: the pid nsexec leaves running (or waits for).
     pub pid_file: Option<&'a [u8]>,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum CliError<'a> {
-    UnknownOption(&'a [u8]),
-    MissingValue(&'a str),
-    BadValue(&'a str, &'a [u8]),
-    UnexpectedValue(&'a str),
-    Needs(&'a str, &'a str),
-    /// Two options that contradict each other.
-    Excludes(&'a str, &'a str),
-    TooMany(&'a str),
-    NoProgram,
-    Alone(&'a str),
-    Twice(&'a str),
-    /// Under an init's name: a flag of that init's that nsexec does not take.
-    NotTaken(&'a [u8]),
-    PauseRunsNothing,
-}
-
-impl CliError<'_> {
-    pub fn describe(&self, o: &mut dyn Out) {
-        let (template, args): (&str, [&[u8]; 2]) = match *self {
-            CliError::UnknownOption(opt) => ("unrecognized option '{}'", [opt, b""]),
-            CliError::MissingValue(opt) => {
-                ("option '{}' requires an argument", [opt.as_bytes(), b""])
-            }
-            CliError::BadValue(opt, v) => ("invalid value for '{}': '{}'", [opt.as_bytes(), v]),
-            CliError::UnexpectedValue(opt) => {
-                ("option '{}' takes no argument", [opt.as_bytes(), b""])
-            }
-            CliError::Needs(opt, other) => {
-                ("option '{}' needs '{}'", [opt.as_bytes(), other.as_bytes()])
-            }
-            CliError::Excludes(a, b) => (
-                "options '{}' and '{}' contradict each other",
-                [a.as_bytes(), b.as_bytes()],
-            ),
-            CliError::TooMany(opt) => ("too many '{}' options", [opt.as_bytes(), b""]),
-            CliError::NoProgram => ("no program given", [b""; 2]),
-            CliError::Alone(opt) => ("option '{}' takes no other options", [opt.as_bytes(), b""]),
-            CliError::Twice(what) => ("{} given twice", [what.as_bytes(), b""]),
-            CliError::NotTaken(opt) => (
-                "'{}' is not an option nsexec takes as this init (see --help)",
-                [opt, b""],
-            ),
-            CliError::PauseRunsNothing => ("a pause process runs no program", [b""; 2]),
-        };
-        fill(o, template, &args.map(Arg::Bytes));
-    }
 }
 
 /// The options, by long name; `short` is 0 for long-only ones.

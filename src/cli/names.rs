@@ -5,9 +5,45 @@
 //! taking the flags of the init it stands in for where they mean something
 //! here and refusing the rest; as `pause` it is a pod's pause process.
 
-use crate::cli::args::{Action, Cli, CliError};
+use crate::cli::error::CliError;
 use crate::cli::values::signal_number;
 use crate::fmt::parse_dec;
+
+/// What an init's command line asks for.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum InitAction {
+    Run,
+    /// A pod's pause process: `pause`, `catatonit -P`, `nsexec --init` alone.
+    Pause,
+    /// The usage under the name called by.
+    Help,
+    /// nsexec's version, in the form the runtimes that inject it parse.
+    Version,
+}
+
+/// An init's command line, parsed: the init build's whole configuration.
+#[derive(Debug)]
+pub struct InitLine {
+    pub action: InitAction,
+    /// Index in the arguments (after argv[0]) where the program starts.
+    pub payload: usize,
+    /// Forward signals to the program's process group.
+    pub group: bool,
+    /// Exit codes of the program's that the init turns into 0.
+    pub remap_exit: heapless::Vec<u8, 16>,
+    /// The signal the init asks for when its parent dies.
+    pub pdeathsig: Option<u32>,
+}
+
+impl InitLine {
+    pub const EMPTY: InitLine = InitLine {
+        action: InitAction::Run,
+        payload: 0,
+        group: false,
+        remap_exit: heapless::Vec::new(),
+        pdeathsig: None,
+    };
+}
 
 /// Whose command line nsexec reads.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -60,14 +96,13 @@ fn flag(name: Name, c: u8) -> Option<Flag> {
 }
 
 /// Parses `args` (after argv[0]) as `name`'s command line, into `cli`,
-/// which must be [`Cli::EMPTY`]. As getopt with `+` does, the options end at
-/// `--` or at the first word that is not one.
+/// which must be [`InitLine::EMPTY`]. As getopt with `+` does, the options
+/// end at `--` or at the first word that is not one.
 pub fn parse_into<'a>(
     name: Name,
-    cli: &mut Cli<'a>,
+    cli: &mut InitLine,
     args: &[&'a [u8]],
 ) -> Result<(), CliError<'a>> {
-    cli.init = true;
     cli.payload = args.len();
     let mut pause = name == Name::Pause;
     let mut i = 0;
@@ -78,17 +113,13 @@ pub fn parse_into<'a>(
             break;
         }
         // `--version` and `--help` answer alone, as in the inits named.
-        if arg == b"--version" && name != Name::Pause {
-            {
-                cli.action = Action::NamedVersion;
-                return Ok(());
+        if name != Name::Pause && (arg == b"--version" || arg == b"--help") {
+            cli.action = if arg == b"--help" {
+                InitAction::Help
+            } else {
+                InitAction::Version
             };
-        }
-        if arg == b"--help" && name != Name::Pause {
-            {
-                cli.action = Action::NamedHelp;
-                return Ok(());
-            };
+            return Ok(());
         }
         let Some(shorts) = arg
             .strip_prefix(b"-")
@@ -112,14 +143,14 @@ pub fn parse_into<'a>(
             };
             match f {
                 Flag::Same => {}
-                Flag::Group => cli.init_group = true,
+                Flag::Group => cli.group = true,
                 Flag::Pause => pause = true,
                 Flag::Help => {
-                    cli.action = Action::NamedHelp;
+                    cli.action = InitAction::Help;
                     return Ok(());
                 }
                 Flag::Version => {
-                    cli.action = Action::NamedVersion;
+                    cli.action = InitAction::Version;
                     return Ok(());
                 }
                 Flag::RemapExit | Flag::ParentDeath => {
@@ -156,11 +187,82 @@ pub fn parse_into<'a>(
         if has_program {
             return Err(CliError::PauseRunsNothing);
         }
-        cli.action = Action::Pause;
+        cli.action = InitAction::Pause;
         return Ok(());
     }
     if !has_program {
         return Err(CliError::NoProgram);
+    }
+    Ok(())
+}
+
+/// nsexec's own spelling of the init alone: `--init [--init-group]
+/// [--remap-exit CODE]... [--pdeathsig SIG] [--] [PROGRAM [ARGS...]]`, the
+/// full build's options with the full build's meaning, and without a
+/// program a pause process. The init build takes nothing else; the full
+/// build hands any other line to its own parser. A word of `args` that is
+/// not one of these options comes back as [`CliError::NotTaken`].
+pub fn parse_own<'a>(cli: &mut InitLine, args: &[&'a [u8]]) -> Result<(), CliError<'a>> {
+    cli.payload = args.len();
+    let mut init = false;
+    let mut i = 0;
+    while let Some(&arg) = args.get(i) {
+        i += 1;
+        if arg == b"--" {
+            cli.payload = i;
+            break;
+        }
+        if !arg.starts_with(b"-") || arg == b"-" {
+            cli.payload = i - 1;
+            break;
+        }
+        let (name, inline) = match arg.iter().position(|&c| c == b'=') {
+            Some(k) => (arg.get(..k).unwrap_or(arg), arg.get(k + 1..)),
+            None => (arg, None),
+        };
+        let opt = match name {
+            b"--init" => "--init",
+            b"--init-group" => "--init-group",
+            b"--remap-exit" => "--remap-exit",
+            b"--pdeathsig" => "--pdeathsig",
+            _ => return Err(CliError::NotTaken(arg)),
+        };
+        if matches!(opt, "--init" | "--init-group") {
+            if inline.is_some() {
+                return Err(CliError::UnexpectedValue(opt));
+            }
+            if opt == "--init" {
+                init = true;
+            } else {
+                cli.group = true;
+            }
+            continue;
+        }
+        let v = match inline {
+            Some(v) => v,
+            None => {
+                let v = args.get(i).copied().ok_or(CliError::MissingValue(opt))?;
+                i += 1;
+                v
+            }
+        };
+        if opt == "--remap-exit" {
+            let code = parse_dec(v, 255).ok_or(CliError::BadValue(opt, v))?;
+            cli.remap_exit
+                .push(code as u8)
+                .map_err(|_| CliError::TooMany(opt))?;
+        } else {
+            cli.pdeathsig = Some(signal_number(v).ok_or(CliError::BadValue(opt, v))?);
+        }
+    }
+    if !init {
+        return Err(CliError::NotTaken(args.first().copied().unwrap_or(b"")));
+    }
+    if cli.payload >= args.len() {
+        if cli.group || !cli.remap_exit.is_empty() || cli.pdeathsig.is_some() {
+            return Err(CliError::NoProgram);
+        }
+        cli.action = InitAction::Pause;
     }
     Ok(())
 }
@@ -198,10 +300,10 @@ nsexec as a catatonit-compatible init.
 mod tests {
     use super::*;
 
-    fn parse(name: Name, args: &[&'static str]) -> Result<Cli<'static>, CliError<'static>> {
+    fn parse(name: Name, args: &[&'static str]) -> Result<InitLine, CliError<'static>> {
         let args: Vec<&'static [u8]> = args.iter().map(|a| a.as_bytes()).collect();
         let args: &'static [&'static [u8]] = Vec::leak(args);
-        let mut cli = Cli::EMPTY;
+        let mut cli = InitLine::EMPTY;
         parse_into(name, &mut cli, args).map(|()| cli)
     }
 
@@ -219,22 +321,22 @@ mod tests {
     #[test]
     fn reads_tinis_command_line_as_docker_and_podman_give_it() {
         let cli = parse(Name::Tini, &["--", "sh", "-c", "x"]).unwrap();
-        assert!(cli.init && !cli.init_group);
+        assert!(!cli.group);
         assert_eq!(cli.payload, 1);
-        assert_eq!(cli.action, Action::Run);
+        assert_eq!(cli.action, InitAction::Run);
         let cli = parse(
             Name::Tini,
             &["-sg", "-e", "143", "-e3", "-p", "SIGTERM", "sh"],
         )
         .unwrap();
-        assert!(cli.init_group);
+        assert!(cli.group);
         assert_eq!(&cli.remap_exit[..], &[143, 3]);
         assert_eq!(cli.pdeathsig, Some(15));
         assert_eq!(cli.payload, 6);
         // The options end at the program: its own flags are its own.
         let cli = parse(Name::Tini, &["ls", "-g"]).unwrap();
         assert_eq!(cli.payload, 0);
-        assert!(!cli.init_group);
+        assert!(!cli.group);
     }
 
     #[test]
@@ -288,14 +390,14 @@ mod tests {
 
     #[test]
     fn pauses_as_pause_and_as_catatonit_p() {
-        assert_eq!(parse(Name::Pause, &[]).unwrap().action, Action::Pause);
+        assert_eq!(parse(Name::Pause, &[]).unwrap().action, InitAction::Pause);
         assert_eq!(
             parse(Name::Catatonit, &["-P"]).unwrap().action,
-            Action::Pause
+            InitAction::Pause
         );
         assert_eq!(
             parse(Name::Catatonit, &["-g", "--", "sh"]).unwrap().action,
-            Action::Run
+            InitAction::Run
         );
     }
 
@@ -303,23 +405,83 @@ mod tests {
     fn answers_version_and_help_in_each_names_spelling() {
         assert_eq!(
             parse(Name::Tini, &["--version"]).unwrap().action,
-            Action::NamedVersion
+            InitAction::Version
         );
         assert_eq!(
             parse(Name::Catatonit, &["-V"]).unwrap().action,
-            Action::NamedVersion
+            InitAction::Version
         );
         assert_eq!(
             parse(Name::Pause, &["-v"]).unwrap().action,
-            Action::NamedVersion
+            InitAction::Version
         );
-        assert_eq!(
-            parse(Name::Tini, &["-h"]).unwrap().action,
-            Action::NamedHelp
-        );
+        assert_eq!(parse(Name::Tini, &["-h"]).unwrap().action, InitAction::Help);
         assert!(matches!(
             parse(Name::Pause, &["--version"]),
             Err(CliError::NotTaken(_))
+        ));
+    }
+
+    fn own(args: &[&'static str]) -> Result<InitLine, CliError<'static>> {
+        let args: Vec<&'static [u8]> = args.iter().map(|a| a.as_bytes()).collect();
+        let args: &'static [&'static [u8]] = Vec::leak(args);
+        let mut cli = InitLine::EMPTY;
+        parse_own(&mut cli, args).map(|()| cli)
+    }
+
+    #[test]
+    fn reads_nsexecs_own_init_options_in_both_spellings() {
+        let cli = own(&[
+            "--init",
+            "--init-group",
+            "--remap-exit",
+            "143",
+            "--remap-exit=3",
+            "--pdeathsig=TERM",
+            "--",
+            "sh",
+            "-c",
+        ])
+        .unwrap();
+        assert!(cli.group);
+        assert_eq!(&cli.remap_exit[..], &[143, 3]);
+        assert_eq!(cli.pdeathsig, Some(15));
+        assert_eq!((cli.action, cli.payload), (InitAction::Run, 7));
+        let cli = own(&["--init", "--pdeathsig", "SIGKILL", "ls", "--init-group"]).unwrap();
+        assert_eq!((cli.payload, cli.group, cli.pdeathsig), (3, false, Some(9)));
+        assert_eq!(own(&["--init"]).unwrap().action, InitAction::Pause);
+    }
+
+    #[test]
+    fn hands_back_what_is_not_the_init_alone() {
+        for (line, word) in [
+            (&["--init", "--user", "sh"][..], "--user"),
+            (&["-U", "--init", "sh"][..], "-U"),
+            (&["--init=1", "sh"][..], ""),
+            (&["sh"][..], "sh"),
+            (&[][..], ""),
+        ] {
+            match own(line) {
+                Err(CliError::NotTaken(w)) => assert_eq!(w, word.as_bytes(), "{line:?}"),
+                Err(CliError::UnexpectedValue("--init")) => assert_eq!(word, "", "{line:?}"),
+                other => panic!("{line:?}: {other:?}"),
+            }
+        }
+        assert!(matches!(
+            own(&["--init-group", "sh"]),
+            Err(CliError::NotTaken(b"--init-group"))
+        ));
+        assert!(matches!(
+            own(&["--init", "--init-group"]),
+            Err(CliError::NoProgram)
+        ));
+        assert!(matches!(
+            own(&["--init", "--remap-exit", "256", "sh"]),
+            Err(CliError::BadValue("--remap-exit", b"256"))
+        ));
+        assert!(matches!(
+            own(&["--init", "--pdeathsig"]),
+            Err(CliError::MissingValue("--pdeathsig"))
         ));
     }
 }

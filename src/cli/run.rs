@@ -4,7 +4,6 @@
 #![allow(unsafe_code)]
 
 use crate::cli::args::{self as cli, Action, Cli, Ranges};
-use crate::cli::names;
 use crate::cli::setup;
 use crate::config::Config;
 use crate::errno::Errno;
@@ -32,16 +31,8 @@ pub fn run(p: &Process) -> i32 {
         }
     }
     let truncated = p.argv.len().saturating_sub(1) > MAX_ARGS;
-    let named = names::called_as(p.arg(0).unwrap_or(b""));
-    let parsed = match named {
-        Some(name) => names::parse_into(name, cli, args),
-        None => cli::parse_into(cli, ranges, args),
-    };
-    // tini's own switch for -g, which some images set instead.
-    if named == Some(names::Name::Tini) && p.env(b"TINI_KILL_PROCESS_GROUP").is_some() {
-        cli.init_group = true;
-    }
-    match parsed {
+    // Lines under an init's name, and the init's alone, are cli::pid1's.
+    match cli::parse_into(cli, ranges, args) {
         Ok(()) => {}
         Err(cli::CliError::NoProgram) if truncated => {
             return usage_error(|t| t.str("more than 256 options before the program"));
@@ -55,18 +46,6 @@ pub fn run(p: &Process) -> i32 {
         Action::Syscalls(modes) => crate::seccomp::print_syscalls(modes),
         Action::SeccompProfile(modes) => crate::seccomp::print_profile(modes),
         Action::Pause => init::pause_forever(),
-        Action::NamedHelp => print(names::usage(named.unwrap_or(names::Name::Tini)).as_bytes()),
-        // tini's form, which dockerd parses: `NAME version V - git.COMMIT`.
-        Action::NamedVersion => print(
-            concat!(
-                "nsexec version ",
-                env!("CARGO_PKG_VERSION"),
-                " - git.",
-                env!("NSEXEC_COMMIT"),
-                "\n"
-            )
-            .as_bytes(),
-        ),
         Action::Run => match execute(p, cli, ranges) {
             Ok(code) => code,
             Err(f) => log::report(f),

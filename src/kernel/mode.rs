@@ -21,6 +21,19 @@ pub const DETACH: u8 = 1 << 5;
 pub const TTY: u8 = 1 << 6;
 pub const ALL: u8 = BOOTSTRAP | CREATE | JOIN | INIT | CONSOLE | DETACH | TTY;
 
+/// The modes this build runs in (Cargo.toml's features): every mode for
+/// the full build, its role's for a role build. The syscall table holds
+/// only the entries these modes need.
+pub const BUILD: u8 = if cfg!(feature = "full") {
+    ALL
+} else {
+    (if cfg!(feature = "bootstrap") {
+        BOOTSTRAP
+    } else {
+        0
+    }) | (if cfg!(feature = "init") { INIT } else { 0 })
+};
+
 /// The names `--syscalls=` and `--seccomp-profile=` take.
 pub const NAMES: [(&str, u8); 8] = [
     ("bootstrap", BOOTSTRAP),

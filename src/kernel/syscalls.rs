@@ -18,13 +18,14 @@ pub mod mode;
 
 macro_rules! syscall_table {
     ($($name:ident = $number:ident => $modes:expr,)*) => {
-        /// A system call listed in the table.
+        /// A system call listed in the table: its number, and the modes
+        /// (bits of [`mode`]) that need it.
         #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-        pub struct Sysno(usize);
+        pub struct Sysno(usize, u8);
 
         #[allow(non_upper_case_globals, dead_code)]
         impl Sysno {
-            $(pub const $name: Sysno = Sysno(nr::$number as usize);)*
+            $(pub const $name: Sysno = Sysno(nr::$number as usize, { use mode::*; $modes });)*
         }
 
         /// Every call in the table, by its kernel name, in table order.
@@ -98,14 +99,36 @@ syscall_table! {
     madvise = __NR_madvise => INIT,
 }
 
+impl Sysno {
+    /// The number to make the call with. A build makes only the calls its
+    /// modes need (kernel/mode.rs `BUILD`): in a release build of the
+    /// product the test below is folded away for those, and for any other
+    /// it leaves a call to a symbol that exists nowhere, so a role build
+    /// whose reachable code makes a call outside its modes (a bootstrap
+    /// build reaching `mount`) does not link. Unreachable code is gone by
+    /// then; what links is the build's surface, as `--syscalls` prints it.
+    #[inline(always)]
+    fn number(self) -> usize {
+        #[cfg(all(not(test), not(debug_assertions), not(feature = "selftest")))]
+        if self.1 & mode::BUILD == 0 {
+            unsafe extern "C" {
+                fn nsexec_build_makes_a_call_outside_its_modes() -> !;
+            }
+            // SAFETY: never linked; a build that reaches here does not link.
+            unsafe { nsexec_build_makes_a_call_outside_its_modes() }
+        }
+        self.0
+    }
+}
+
 /// Calls only the selftest variant makes (the VM runner's console-socket
 /// receiver). They are not in [`NAMES`]: the product binary cannot make them.
 #[cfg(feature = "selftest")]
 #[allow(non_upper_case_globals)]
 impl Sysno {
-    pub const bind: Sysno = Sysno(nr::__NR_bind as usize);
-    pub const listen: Sysno = Sysno(nr::__NR_listen as usize);
-    pub const accept4: Sysno = Sysno(nr::__NR_accept4 as usize);
+    pub const bind: Sysno = Sysno(nr::__NR_bind as usize, mode::ALL);
+    pub const listen: Sysno = Sysno(nr::__NR_listen as usize, mode::ALL);
+    pub const accept4: Sysno = Sysno(nr::__NR_accept4 as usize, mode::ALL);
 }
 
 /// The names of the entries any of `modes` needs, in table order.
@@ -133,7 +156,7 @@ fn decode(raw: usize) -> Result<usize, Errno> {
 #[inline(always)]
 pub unsafe fn sc0(n: Sysno) -> Result<usize, Errno> {
     // SAFETY: forwarded to the caller.
-    decode(unsafe { arch::syscall0(n.0) })
+    decode(unsafe { arch::syscall0(n.number()) })
 }
 
 /// # Safety
@@ -141,7 +164,7 @@ pub unsafe fn sc0(n: Sysno) -> Result<usize, Errno> {
 #[inline(always)]
 pub unsafe fn sc1(n: Sysno, a: usize) -> Result<usize, Errno> {
     // SAFETY: forwarded to the caller.
-    decode(unsafe { arch::syscall1(n.0, a) })
+    decode(unsafe { arch::syscall1(n.number(), a) })
 }
 
 /// # Safety
@@ -149,7 +172,7 @@ pub unsafe fn sc1(n: Sysno, a: usize) -> Result<usize, Errno> {
 #[inline(always)]
 pub unsafe fn sc2(n: Sysno, a: usize, b: usize) -> Result<usize, Errno> {
     // SAFETY: forwarded to the caller.
-    decode(unsafe { arch::syscall2(n.0, a, b) })
+    decode(unsafe { arch::syscall2(n.number(), a, b) })
 }
 
 /// # Safety
@@ -157,7 +180,7 @@ pub unsafe fn sc2(n: Sysno, a: usize, b: usize) -> Result<usize, Errno> {
 #[inline(always)]
 pub unsafe fn sc3(n: Sysno, a: usize, b: usize, c: usize) -> Result<usize, Errno> {
     // SAFETY: forwarded to the caller.
-    decode(unsafe { arch::syscall3(n.0, a, b, c) })
+    decode(unsafe { arch::syscall3(n.number(), a, b, c) })
 }
 
 /// # Safety
@@ -165,7 +188,7 @@ pub unsafe fn sc3(n: Sysno, a: usize, b: usize, c: usize) -> Result<usize, Errno
 #[inline(always)]
 pub unsafe fn sc4(n: Sysno, a: usize, b: usize, c: usize, d: usize) -> Result<usize, Errno> {
     // SAFETY: forwarded to the caller.
-    decode(unsafe { arch::syscall4(n.0, a, b, c, d) })
+    decode(unsafe { arch::syscall4(n.number(), a, b, c, d) })
 }
 
 /// # Safety
@@ -180,7 +203,7 @@ pub unsafe fn sc5(
     e: usize,
 ) -> Result<usize, Errno> {
     // SAFETY: forwarded to the caller.
-    decode(unsafe { arch::syscall5(n.0, a, b, c, d, e) })
+    decode(unsafe { arch::syscall5(n.number(), a, b, c, d, e) })
 }
 
 /// # Safety
@@ -197,7 +220,7 @@ pub unsafe fn sc6(
     f: usize,
 ) -> Result<usize, Errno> {
     // SAFETY: forwarded to the caller.
-    decode(unsafe { arch::syscall6(n.0, a, b, c, d, e, f) })
+    decode(unsafe { arch::syscall6(n.number(), a, b, c, d, e, f) })
 }
 
 /// `clone(2)` with a new stack; see `arch::clone_on_stack`.
@@ -213,7 +236,14 @@ pub unsafe fn clone_on_stack(
 ) -> Result<usize, Errno> {
     // SAFETY: forwarded to the caller.
     decode(unsafe {
-        arch::clone_on_stack(Sysno::clone.0, flags, stack_top, parent_tid, entry, arg)
+        arch::clone_on_stack(
+            Sysno::clone.number(),
+            flags,
+            stack_top,
+            parent_tid,
+            entry,
+            arg,
+        )
     })
 }
 
@@ -224,7 +254,7 @@ pub unsafe fn clone_on_stack(
 /// the caller's frames on its own copy of the stack.
 pub unsafe fn clone_fork(flags: usize) -> Result<usize, Errno> {
     // SAFETY: forwarded to the caller.
-    decode(unsafe { arch::clone_fork(Sysno::clone.0, flags) })
+    decode(unsafe { arch::clone_fork(Sysno::clone.number(), flags) })
 }
 
 #[cfg(test)]
