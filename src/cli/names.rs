@@ -8,6 +8,7 @@
 use crate::cli::error::CliError;
 use crate::cli::values::signal_number;
 use crate::fmt::parse_dec;
+use crate::kernel::names::{Names, names};
 
 /// What an init's command line asks for.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -55,24 +56,39 @@ pub enum Name {
     Catatonit,
     /// Kubernetes' pause: no program, no flags but `-v`.
     Pause,
+    /// Not an init's name: nsexec's own `--init` line (see [`parse_into`]).
+    Nsexec,
 }
 
 /// The name nsexec was called by, if it is an init's: argv[0]'s last part.
 pub fn called_as(argv0: &[u8]) -> Option<Name> {
+    // One table walk, not a comparison per name, in the init build's
+    // every byte: the first five are tini's names.
+    const INITS: Names = names![
+        "tini",
+        "tini-static",
+        "docker-init",
+        "podman-init",
+        "init",
+        "catatonit",
+        "pause",
+    ];
     let base = argv0.rsplit(|&c| c == b'/').next().unwrap_or(argv0);
-    match base {
-        b"tini" | b"tini-static" | b"docker-init" | b"podman-init" | b"init" => Some(Name::Tini),
-        b"catatonit" => Some(Name::Catatonit),
-        b"pause" => Some(Name::Pause),
-        _ => None,
-    }
+    Some(match INITS.position(base)? {
+        0..=4 => Name::Tini,
+        5 => Name::Catatonit,
+        _ => Name::Pause,
+    })
 }
 
 /// What a flag of `name`'s does here.
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Flag {
     /// Taken, and changes nothing here (tini's `-s`: nsexec is always a
     /// subreaper when it is not PID 1; `-v`: its init prints only errors).
     Same,
+    /// nsexec's `--init`, which its own init line must hold.
+    Init,
     Group,
     Pause,
     Help,
@@ -82,13 +98,19 @@ enum Flag {
     ParentDeath,
 }
 
+/// nsexec's own init options, each standing for the letter at its index in
+/// [`OWN_AS`], which [`flag`] reads as for the inits named.
+const OWN: Names = names!["--init", "--init-group", "--remap-exit", "--pdeathsig"];
+const OWN_AS: &[u8] = b"igep";
+
 fn flag(name: Name, c: u8) -> Option<Flag> {
     Some(match (name, c) {
         (Name::Tini, b's' | b'v') => Flag::Same,
-        (Name::Tini | Name::Catatonit, b'g') => Flag::Group,
+        (Name::Nsexec, b'i') => Flag::Init,
+        (Name::Tini | Name::Catatonit | Name::Nsexec, b'g') => Flag::Group,
         (Name::Tini | Name::Catatonit, b'h') => Flag::Help,
-        (Name::Tini, b'e') => Flag::RemapExit,
-        (Name::Tini, b'p') => Flag::ParentDeath,
+        (Name::Tini | Name::Nsexec, b'e') => Flag::RemapExit,
+        (Name::Tini | Name::Nsexec, b'p') => Flag::ParentDeath,
         (Name::Catatonit, b'P') => Flag::Pause,
         (Name::Catatonit, b'V') | (Name::Pause, b'v') => Flag::Version,
         _ => return None,
@@ -98,13 +120,23 @@ fn flag(name: Name, c: u8) -> Option<Flag> {
 /// Parses `args` (after argv[0]) as `name`'s command line, into `cli`,
 /// which must be [`InitLine::EMPTY`]. As getopt with `+` does, the options
 /// end at `--` or at the first word that is not one.
+///
+/// [`Name::Nsexec`] is nsexec's own spelling of the init alone: `--init
+/// [--init-group] [--remap-exit CODE]... [--pdeathsig SIG] [--]
+/// [PROGRAM [ARGS...]]`, the full build's options with the full build's
+/// meaning, and without a program a pause process. The init build takes
+/// nothing else; the full build hands any other line to its own parser.
+/// A word that is not one of `name`'s options comes back as
+/// [`CliError::NotTaken`].
 pub fn parse_into<'a>(
     name: Name,
     cli: &mut InitLine,
     args: &[&'a [u8]],
 ) -> Result<(), CliError<'a>> {
+    let own = name == Name::Nsexec;
     cli.payload = args.len();
     let mut pause = name == Name::Pause;
+    let mut init = !own;
     let mut i = 0;
     while let Some(&arg) = args.get(i) {
         i += 1;
@@ -113,7 +145,8 @@ pub fn parse_into<'a>(
             break;
         }
         // `--version` and `--help` answer alone, as in the inits named.
-        if name != Name::Pause && (arg == b"--version" || arg == b"--help") {
+        if matches!(name, Name::Tini | Name::Catatonit) && (arg == b"--version" || arg == b"--help")
+        {
             cli.action = if arg == b"--help" {
                 InitAction::Help
             } else {
@@ -121,69 +154,85 @@ pub fn parse_into<'a>(
             };
             return Ok(());
         }
-        let Some(shorts) = arg
-            .strip_prefix(b"-")
-            .filter(|s| !s.is_empty() && !s.starts_with(b"-"))
-        else {
-            if arg.starts_with(b"-") && arg.len() > 1 {
-                return Err(CliError::NotTaken(arg));
-            }
+        if !arg.starts_with(b"-") || arg == b"-" {
             cli.payload = i - 1;
             break;
+        }
+        // The letters this word stands for, and a value given with `=`.
+        let (shorts, mut inline, long) = if own {
+            let (word, value) = match arg.iter().position(|&c| c == b'=') {
+                Some(k) => (arg.get(..k).unwrap_or(arg), arg.get(k + 1..)),
+                None => (arg, None),
+            };
+            let k = OWN.position(word).ok_or(CliError::NotTaken(arg))?;
+            (OWN_AS.get(k..=k).unwrap_or(b""), value, OWN.iter().nth(k))
+        } else {
+            match arg.get(1..).filter(|s| !s.starts_with(b"-")) {
+                Some(letters) => (letters, None, None),
+                None => return Err(CliError::NotTaken(arg)),
+            }
         };
         let mut k = 0;
         while let Some(&c) = shorts.get(k) {
             k += 1;
             let f = flag(name, c).ok_or(CliError::NotTaken(arg))?;
-            let value = || -> Option<&'a [u8]> {
-                match shorts.get(k..) {
-                    Some(rest) if !rest.is_empty() => Some(rest),
-                    _ => args.get(i).copied(),
+            let opt = long.unwrap_or(if f == Flag::RemapExit { "-e" } else { "-p" });
+            if !matches!(f, Flag::RemapExit | Flag::ParentDeath) {
+                if inline.is_some() {
+                    return Err(CliError::UnexpectedValue(opt));
+                }
+                match f {
+                    Flag::Init => init = true,
+                    Flag::Group => cli.group = true,
+                    Flag::Pause => pause = true,
+                    Flag::Help | Flag::Version => {
+                        cli.action = if f == Flag::Help {
+                            InitAction::Help
+                        } else {
+                            InitAction::Version
+                        };
+                        return Ok(());
+                    }
+                    _ => {}
+                }
+                continue;
+            }
+            // The value: the rest of a cluster (`-e3`), after `=`, or the
+            // next word.
+            let rest = shorts.get(k..).filter(|r| !r.is_empty());
+            k = shorts.len();
+            let v = match rest.or(inline.take()) {
+                Some(v) => v,
+                None => {
+                    let v = args.get(i).copied().ok_or(CliError::MissingValue(opt))?;
+                    i += 1;
+                    v
                 }
             };
-            match f {
-                Flag::Same => {}
-                Flag::Group => cli.group = true,
-                Flag::Pause => pause = true,
-                Flag::Help => {
-                    cli.action = InitAction::Help;
-                    return Ok(());
-                }
-                Flag::Version => {
-                    cli.action = InitAction::Version;
-                    return Ok(());
-                }
-                Flag::RemapExit | Flag::ParentDeath => {
-                    let opt = if matches!(f, Flag::RemapExit) {
-                        "-e"
-                    } else {
-                        "-p"
-                    };
-                    let v = value().ok_or(CliError::MissingValue(opt))?;
-                    if shorts.get(k..).is_none_or(|r| r.is_empty()) {
-                        i += 1;
-                    }
-                    k = shorts.len();
-                    if matches!(f, Flag::RemapExit) {
-                        let code = parse_dec(v, 255).ok_or(CliError::BadValue(opt, v))?;
-                        cli.remap_exit
-                            .push(code as u8)
-                            .map_err(|_| CliError::TooMany(opt))?;
-                    } else {
-                        // tini takes only names with the SIG prefix.
-                        let sig = v
-                            .starts_with(b"SIG")
-                            .then(|| signal_number(v))
-                            .flatten()
-                            .ok_or(CliError::BadValue(opt, v))?;
-                        cli.pdeathsig = Some(sig);
-                    }
-                }
+            if f == Flag::RemapExit {
+                let code = parse_dec(v, 255).ok_or(CliError::BadValue(opt, v))?;
+                cli.remap_exit
+                    .push(code as u8)
+                    .map_err(|_| CliError::TooMany(opt))?;
+            } else {
+                // tini takes only names with the SIG prefix; nsexec both.
+                cli.pdeathsig = Some(
+                    (own || v.starts_with(b"SIG"))
+                        .then(|| signal_number(v))
+                        .flatten()
+                        .ok_or(CliError::BadValue(opt, v))?,
+                );
             }
         }
     }
+    if !init {
+        return Err(CliError::NotTaken(args.first().copied().unwrap_or(b"")));
+    }
     let has_program = cli.payload < args.len();
-    if pause {
+    // nsexec's `--init` alone is a pause process; with an init option,
+    // it was meant to run a program.
+    let own_pause = own && !cli.group && cli.remap_exit.is_empty() && cli.pdeathsig.is_none();
+    if pause || (own_pause && !has_program) {
         if has_program {
             return Err(CliError::PauseRunsNothing);
         }
@@ -196,100 +245,22 @@ pub fn parse_into<'a>(
     Ok(())
 }
 
-/// nsexec's own spelling of the init alone: `--init [--init-group]
-/// [--remap-exit CODE]... [--pdeathsig SIG] [--] [PROGRAM [ARGS...]]`, the
-/// full build's options with the full build's meaning, and without a
-/// program a pause process. The init build takes nothing else; the full
-/// build hands any other line to its own parser. A word of `args` that is
-/// not one of these options comes back as [`CliError::NotTaken`].
-pub fn parse_own<'a>(cli: &mut InitLine, args: &[&'a [u8]]) -> Result<(), CliError<'a>> {
-    cli.payload = args.len();
-    let mut init = false;
-    let mut i = 0;
-    while let Some(&arg) = args.get(i) {
-        i += 1;
-        if arg == b"--" {
-            cli.payload = i;
-            break;
-        }
-        if !arg.starts_with(b"-") || arg == b"-" {
-            cli.payload = i - 1;
-            break;
-        }
-        let (name, inline) = match arg.iter().position(|&c| c == b'=') {
-            Some(k) => (arg.get(..k).unwrap_or(arg), arg.get(k + 1..)),
-            None => (arg, None),
-        };
-        let opt = match name {
-            b"--init" => "--init",
-            b"--init-group" => "--init-group",
-            b"--remap-exit" => "--remap-exit",
-            b"--pdeathsig" => "--pdeathsig",
-            _ => return Err(CliError::NotTaken(arg)),
-        };
-        if matches!(opt, "--init" | "--init-group") {
-            if inline.is_some() {
-                return Err(CliError::UnexpectedValue(opt));
-            }
-            if opt == "--init" {
-                init = true;
-            } else {
-                cli.group = true;
-            }
-            continue;
-        }
-        let v = match inline {
-            Some(v) => v,
-            None => {
-                let v = args.get(i).copied().ok_or(CliError::MissingValue(opt))?;
-                i += 1;
-                v
-            }
-        };
-        if opt == "--remap-exit" {
-            let code = parse_dec(v, 255).ok_or(CliError::BadValue(opt, v))?;
-            cli.remap_exit
-                .push(code as u8)
-                .map_err(|_| CliError::TooMany(opt))?;
-        } else {
-            cli.pdeathsig = Some(signal_number(v).ok_or(CliError::BadValue(opt, v))?);
-        }
-    }
-    if !init {
-        return Err(CliError::NotTaken(args.first().copied().unwrap_or(b"")));
-    }
-    if cli.payload >= args.len() {
-        if cli.group || !cli.remap_exit.is_empty() || cli.pdeathsig.is_some() {
-            return Err(CliError::NoProgram);
-        }
-        cli.action = InitAction::Pause;
-    }
-    Ok(())
-}
-
 /// The usage under an init's name: nsexec's own is about another command
 /// line.
 pub fn usage(name: Name) -> &'static str {
     match name {
-        Name::Tini => {
-            "Usage: docker-init|podman-init|tini|init [-s] [-g] [-v] [-e CODE] [-p SIGNAL] [--] PROGRAM [ARGS...]
-nsexec as a tini-compatible init: run PROGRAM, reap every zombie, forward
-signals, exit with PROGRAM's status.
-  -g         forward signals to PROGRAM's process group
-  -e CODE    exit 0 when PROGRAM exits CODE (repeatable)
-  -p SIGNAL  signal this init when its parent dies (SIGKILL, SIGTERM, ...)
-  -s, -v     accepted; nsexec is always a subreaper when not PID 1, and
-             prints only errors
-  --version  nsexec's version, in tini's format
+        Name::Tini | Name::Nsexec => {
+            "Usage: tini|docker-init|podman-init|init [-g] [-e CODE] [-p SIGNAL] [-s] [-v]
+            [--] PROGRAM [ARGS...]
+nsexec as tini: PROGRAM's init (reap, forward signals, exit with its status).
+  -g  signal PROGRAM's process group    -e  exit 0 on CODE (repeatable)
+  -p  SIGNAL when this init's parent dies    -s, -v  taken (always a subreaper)
 "
         }
         Name::Catatonit => {
             "Usage: catatonit [-g] [-P] [-V] [--] PROGRAM [ARGS...]
-nsexec as a catatonit-compatible init.
-  -g   forward signals to PROGRAM's process group
-  -P   pause: run nothing, reap what is re-parented here, exit 0 on
-       SIGINT or SIGTERM
-  -V   nsexec's version
+nsexec as catatonit. -g: signal PROGRAM's process group; -P: run nothing,
+reap, exit 0 on SIGINT or SIGTERM (a pod's pause process).
 "
         }
         Name::Pause => "Usage: pause [-v]\n",
@@ -426,7 +397,7 @@ mod tests {
         let args: Vec<&'static [u8]> = args.iter().map(|a| a.as_bytes()).collect();
         let args: &'static [&'static [u8]] = Vec::leak(args);
         let mut cli = InitLine::EMPTY;
-        parse_own(&mut cli, args).map(|()| cli)
+        parse_into(Name::Nsexec, &mut cli, args).map(|()| cli)
     }
 
     #[test]

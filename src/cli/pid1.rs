@@ -7,8 +7,8 @@
 
 use crate::cli::error::CliError;
 use crate::cli::names::{self, InitAction, InitLine, Name};
+use crate::cli::role;
 use crate::exec;
-use crate::fmt::{Out, Text};
 use crate::init;
 use crate::log::{Fail, OrFail};
 use crate::rt::Process;
@@ -31,10 +31,7 @@ pub fn run_if_init(p: &Process) -> Option<i32> {
             break;
         }
     }
-    let parsed = match named {
-        Some(name) => names::parse_into(name, line, args),
-        None => names::parse_own(line, args),
-    };
+    let parsed = names::parse_into(named.unwrap_or(Name::Nsexec), line, args);
     // tini's own switch for -g, which some images set instead.
     if named == Some(Name::Tini) && p.env(b"TINI_KILL_PROCESS_GROUP").is_some() {
         line.group = true;
@@ -44,18 +41,15 @@ pub fn run_if_init(p: &Process) -> Option<i32> {
         // nsexec's own options beyond the init's are the full build's.
         Err(CliError::NotTaken(_)) if named.is_none() && cfg!(feature = "full") => return None,
         Err(CliError::NotTaken(word)) if named.is_none() => {
-            return Some(crate::cli::role::refuse(
-                word,
-                crate::cli::role::Wanted::Full,
-            ));
+            return Some(role::refuse(word, role::Wanted::Full));
         }
         Err(CliError::NoProgram) if p.argv.len() > MAX_ARGS => {
-            return Some(usage_error(
-                named,
-                &CliError::TooMany("options before the program"),
+            return Some(role::say(
+                &|t| t.str("more than 256 options before the program"),
+                true,
             ));
         }
-        Err(e) => return Some(usage_error(named, &e)),
+        Err(e) => return Some(role::say(&|t| e.describe(t), true)),
     }
     let line: &'static InitLine = line;
     Some(match line.action {
@@ -116,20 +110,6 @@ fn program(p: &Process, line: &InitLine, old_mask: SigSet) -> Fail {
 
 fn print(b: &[u8]) -> i32 {
     if sys::write_all(1, b).is_ok() { 0 } else { 1 }
-}
-
-/// `nsexec: <what is wrong>` and where to look, exit 125 as tini's and
-/// nsexec's usage errors.
-fn usage_error(named: Option<Name>, e: &CliError<'_>) -> i32 {
-    let mut t: Text<700> = Text::new();
-    t.str("nsexec: ");
-    e.describe(&mut t);
-    t.str(match named {
-        Some(_) => "\nTry '--help' for more information.\n",
-        None => "\nTry 'nsexec --help' for more information.\n",
-    });
-    let _ = sys::write_all(2, t.as_bytes());
-    125
 }
 
 /// The arguments and the line they make, in .bss: the init's loop reads a

@@ -3,10 +3,11 @@
 //! `--syscalls` (its surface), `--version` and `--help`.
 
 use crate::cli::names;
-use crate::fmt::{Out, Text};
+use crate::fmt::{Arg, Out, Text, fill};
+use crate::kernel::names::{Names, names};
 use crate::rt::Process;
 use crate::sys;
-use crate::syscalls::{mode, names_in};
+use crate::syscalls::BUILT;
 
 /// The build this binary is, as its messages name it.
 pub const BUILD: &str = if cfg!(feature = "full") {
@@ -20,28 +21,17 @@ pub const BUILD: &str = if cfg!(feature = "full") {
 };
 
 /// A role build's usage: what it takes, and where the rest is.
-const USAGE: &str = if cfg!(feature = "init") && cfg!(feature = "bootstrap") {
+const USAGE: &str = if cfg!(feature = "init") {
     "Usage: nsexec --init [--init-group] [--remap-exit CODE]... [--pdeathsig SIG]
-              [--] [PROGRAM [ARGS...]]
-   or: docker-init|podman-init|tini|init|catatonit|pause ... (that init's flags)
+              [--] [PROGRAM [ARGS...]]   (no PROGRAM: a pause process)
+   or: docker-init|podman-init|tini|init|catatonit|pause [THAT INIT'S FLAGS]
    or: nsexec --syscalls | --version | --help
-and as runc's bootstrap, run by runc with _LIBCONTAINER_INITPIPE set.
-The command line is the full build's.
-"
-} else if cfg!(feature = "init") {
-    "Usage: nsexec --init [--init-group] [--remap-exit CODE]... [--pdeathsig SIG]
-              [--] [PROGRAM [ARGS...]]
-   or: docker-init|podman-init|tini|init|catatonit|pause ... (that init's flags)
-   or: nsexec --syscalls | --version | --help
-The init build of nsexec: PROGRAM's init (reap, forward signals, exit with
-its status), or without PROGRAM a pause process. The command line and runc's
-bootstrap are the full build's.
+The command line is in the full build.
 "
 } else {
     "Usage: nsexec --syscalls | --version | --help
-The bootstrap build of nsexec: runc's nsenter stages, run by runc with
-_LIBCONTAINER_INITPIPE set. The command line and the init are the full
-build's.
+runc runs this bootstrap build with _LIBCONTAINER_INITPIPE set. The command
+line and the init are in the full build.
 "
 };
 
@@ -61,20 +51,39 @@ pub enum Wanted {
 /// `word` is what was asked (the option, or the init pipe's number).
 #[cfg_attr(feature = "full", allow(dead_code))]
 pub fn refuse(word: &[u8], wanted: Wanted) -> i32 {
-    let mut t: Text<300> = Text::new();
-    t.str("nsexec: this is the ");
-    t.str(BUILD);
-    t.str(" build: ");
-    t.str(match wanted {
-        Wanted::Bootstrap => "runc's bootstrap (_LIBCONTAINER_INITPIPE=",
-        Wanted::Init => "running as an init (",
-        Wanted::Full => "'",
-    });
-    t.put(word);
-    t.str(match wanted {
-        Wanted::Bootstrap => ") needs the bootstrap or full build\n",
-        Wanted::Init => ") needs the init or full build\n",
-        Wanted::Full => "' needs the full build\n",
+    let template = match wanted {
+        Wanted::Bootstrap => {
+            "this is the {} build: runc's bootstrap (_LIBCONTAINER_INITPIPE={}) needs the bootstrap or full build"
+        }
+        Wanted::Init => {
+            "this is the {} build: running as an init ({}) needs the init or full build"
+        }
+        Wanted::Full => "this is the {} build: '{}' needs the full build",
+    };
+    say(
+        &|t| {
+            fill(
+                t,
+                template,
+                &[Arg::Bytes(BUILD.as_bytes()), Arg::Bytes(word)],
+            )
+        },
+        false,
+    )
+}
+
+/// Writes `nsexec: ` and what `f` writes as one line on stderr, with the
+/// pointer to the usage when `try_help`; returns 125, the exit status of
+/// every refused command line.
+#[inline(never)]
+pub fn say(f: &dyn Fn(&mut dyn Out), try_help: bool) -> i32 {
+    let mut t: Text<700> = Text::new();
+    t.str("nsexec: ");
+    f(&mut t);
+    t.str(if try_help {
+        "\nTry 'nsexec --help' for more information.\n"
+    } else {
+        "\n"
     });
     let _ = sys::write_all(2, t.as_bytes());
     125
@@ -83,10 +92,13 @@ pub fn refuse(word: &[u8], wanted: Wanted) -> i32 {
 /// A role build's command line when no mode of its own took it.
 #[cfg_attr(feature = "full", allow(dead_code))]
 pub fn run(p: &Process) -> i32 {
-    match p.arg(1) {
-        Some(b"--syscalls") if p.argv.len() == 2 => {
+    const TAKEN: Names = names!["--syscalls", "-V", "--version", "-h", "--help"];
+    let word = p.arg(1).unwrap_or(b"");
+    let alone = p.argv.len() == 2;
+    match TAKEN.position(word).filter(|_| alone) {
+        Some(0) => {
             let mut t: Text<32> = Text::new();
-            for name in names_in(mode::BUILD) {
+            for name in BUILT.iter() {
                 t.clear();
                 t.str(name);
                 t.str("\n");
@@ -96,19 +108,19 @@ pub fn run(p: &Process) -> i32 {
             }
             0
         }
-        Some(b"-V" | b"--version") if p.argv.len() == 2 => {
+        Some(1 | 2) => {
             let mut t: Text<64> = Text::new();
             t.str(concat!("nsexec ", env!("CARGO_PKG_VERSION"), " ("));
             t.str(BUILD);
             t.str(" build)\n");
             print(t.as_bytes())
         }
-        Some(b"-h" | b"--help") if p.argv.len() == 2 => print(USAGE.as_bytes()),
+        Some(_) => print(USAGE.as_bytes()),
         // Called by an init's name in a build without the init.
         _ if !cfg!(feature = "init") && names::called_as(p.arg(0).unwrap_or(b"")).is_some() => {
             refuse(p.arg(0).unwrap_or(b""), Wanted::Init)
         }
-        word => refuse(word.unwrap_or(b""), Wanted::Full),
+        None => refuse(word, Wanted::Full),
     }
 }
 

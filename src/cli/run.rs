@@ -4,6 +4,7 @@
 #![allow(unsafe_code)]
 
 use crate::cli::args::{self as cli, Action, Cli, Ranges};
+use crate::cli::role;
 use crate::cli::setup;
 use crate::config::Config;
 use crate::errno::Errno;
@@ -35,9 +36,9 @@ pub fn run(p: &Process) -> i32 {
     match cli::parse_into(cli, ranges, args) {
         Ok(()) => {}
         Err(cli::CliError::NoProgram) if truncated => {
-            return usage_error(|t| t.str("more than 256 options before the program"));
+            return role::say(&|t| t.str("more than 256 options before the program"), true);
         }
-        Err(e) => return usage_error(|t| e.describe(t)),
+        Err(e) => return role::say(&|t| e.describe(t), true),
     }
     let (cli, ranges): (&'static Cli<'static>, &'static Ranges) = (cli, ranges);
     match cli.action {
@@ -55,15 +56,6 @@ pub fn run(p: &Process) -> i32 {
 
 fn print(b: &[u8]) -> i32 {
     if sys::write_all(1, b).is_ok() { 0 } else { 1 }
-}
-
-fn usage_error(f: impl FnOnce(&mut Text<700>)) -> i32 {
-    let mut t: Text<700> = Text::new();
-    t.str("nsexec: ");
-    f(&mut t);
-    t.str("\nTry 'nsexec --help' for more information.\n");
-    let _ = sys::write_all(2, t.as_bytes());
-    125
 }
 
 /// The arguments and what they ask for, in .bss too: a long-lived init

@@ -153,16 +153,16 @@ pub fn open_protected_payload(
     })?;
     if hold == Hold::Unwritable {
         if may_be_a_descriptor(name) && is_unwritable(&file) {
-            log::debug(|m| m.str("the payload is protected by the caller"));
+            log::debug("the payload is protected by the caller", &[]);
             return Ok(file);
         }
         if let Some(held) = detached_overlay(&file) {
-            log::debug(|m| m.str("the payload is held on a detached read-only overlayfs"));
+            log::debug("the payload is held on a detached read-only overlayfs", &[]);
             return Ok(held);
         }
     }
     let base = name.rsplit(|&c| c == b'/').next().unwrap_or(name);
-    log::debug(|m| m.str("the payload is copied into a sealed memfd"));
+    log::debug("the payload is copied into a sealed memfd", &[]);
     sealed_copy(
         &file,
         base.get(..64).unwrap_or(base),
@@ -243,7 +243,7 @@ fn exec_from_sealed_copy(exe: OwnedFd, argv: &[CPtr], p: &Process) -> Fail {
         Ok(m) => m,
         Err(f) => return f,
     };
-    log::debug(|m| m.str("re-executing from a sealed memfd copy"));
+    log::debug("re-executing from a sealed memfd copy", &[]);
     if argv.last().is_none_or(|a| !a.is_null()) {
         return Fail::new("internal error: argv not terminated");
     }

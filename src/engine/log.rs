@@ -218,8 +218,17 @@ pub fn enabled(level: Level) -> bool {
     s.fd >= 0 && level <= s.level
 }
 
-/// Writes one line if `level` passes the filter; `f` builds the message.
-pub fn log(level: Level, f: impl FnOnce(&mut Text<600>)) {
+/// Writes one line if `level` passes the filter: `template` with its `{}`
+/// filled from `args` (see [`fill`]). One out-of-line call a message, not
+/// a copy of the logger per call site.
+#[inline(never)]
+pub fn log(level: Level, template: &str, args: &[Arg<'_>]) {
+    log_with(level, &|m| fill(m, template, args));
+}
+
+/// The same for a line `f` writes itself.
+#[inline(never)]
+pub fn log_with(level: Level, f: &dyn Fn(&mut dyn Out)) {
     if !enabled(level) {
         return;
     }
@@ -251,8 +260,8 @@ fn emit(level: Level, msg: &[u8]) {
     let _ = sys::write_all(s.fd, line.as_bytes());
 }
 
-pub fn debug(f: impl FnOnce(&mut Text<600>)) {
-    log(Level::Debug, f);
+pub fn debug(template: &str, args: &[Arg<'_>]) {
+    log(Level::Debug, template, args);
 }
 
 /// Reports `fail` as runc's C does (fatal log line, or `FATAL:` on stderr),

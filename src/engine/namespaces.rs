@@ -93,12 +93,10 @@ pub fn join_namespaces(paths: &[NsPath<'_>]) -> Result<(), Fail> {
             let Some(fd) = slot.as_ref().filter(|_| this_pass) else {
                 continue;
             };
-            log::debug(|m| {
-                m.str("setns(");
-                m.str(ns.name());
-                m.str(") ");
-                m.put(path);
-            });
+            log::debug(
+                "setns({}) {}",
+                &[Arg::Bytes(ns.name().as_bytes()), Arg::Bytes(path)],
+            );
             match sys::setns(fd.raw(), ns.flag()) {
                 Ok(()) => {
                     *slot = None;
@@ -172,10 +170,7 @@ pub fn write_id_maps(pid: Pid, cfg: &Config<'_>) -> Result<(), Fail> {
 
 fn write_map(pid: Pid, leaf: &str, map: &[u8], tool: Option<&[u8]>) -> Result<(), Fail> {
     let path = proc_path(pid, leaf);
-    log::debug(|m| {
-        m.str("writing ");
-        m.put(path.bytes());
-    });
+    log::debug("writing {}", &[Arg::Bytes(path.bytes())]);
     match write_file(path.bytes(), map) {
         Ok(()) => Ok(()),
         Err(FileError(_, Errno::EPERM)) if tool.is_some() => {
@@ -189,10 +184,7 @@ fn write_map(pid: Pid, leaf: &str, map: &[u8], tool: Option<&[u8]>) -> Result<()
 /// empty environment; its non-zero exit is a failure.
 #[inline(never)] // a large stack frame: keep it out of long-lived callers
 fn run_map_tool(tool: &[u8], pid: Pid, map: &[u8]) -> Result<(), Fail> {
-    log::debug(|m| {
-        m.str("running ");
-        m.put(tool);
-    });
+    log::debug("running {}", &[Arg::Bytes(tool)]);
     let child = sys::fork(0).or_fail("clone to run", tool)?;
     let sys::Forked::Parent(child) = child else {
         exec_map_tool(tool, pid, map);
@@ -215,12 +207,14 @@ fn exec_map_tool(tool: &[u8], pid: Pid, map: &[u8]) -> ! {
         .split(|c| c.is_ascii_whitespace())
         .filter(|f| !f.is_empty());
     let e = crate::exec::exec_args(tool, core::iter::once(pid_text.bytes()).chain(fields));
-    log::log(log::Level::Error, |m| {
-        m.str("failed to execute ");
-        m.put(tool);
-        m.str(": ");
-        m.str(e.name().unwrap_or("?"));
-    });
+    log::log(
+        log::Level::Error,
+        "failed to execute {}: {}",
+        &[
+            Arg::Bytes(tool),
+            Arg::Bytes(e.name().unwrap_or("?").as_bytes()),
+        ],
+    );
     sys::exit(127)
 }
 
@@ -282,7 +276,7 @@ pub fn enter(cfg: &Config<'_>, mapper: Mapper) -> Result<(), Fail> {
         join_namespaces(&cfg.ns_paths)?;
     }
     if cfg.clone_flags & g::CLONE_NEWUSER != 0 {
-        log::debug(|m| m.str("unshare user namespace"));
+        log::debug("unshare user namespace", &[]);
         unshare(g::CLONE_NEWUSER)?;
         match mapper {
             Mapper::Outside(fd) => {
@@ -304,7 +298,7 @@ pub fn enter(cfg: &Config<'_>, mapper: Mapper) -> Result<(), Fail> {
     }
     let rest = cfg.clone_flags & !g::CLONE_NEWUSER;
     if rest != 0 {
-        log::debug(|m| {
+        log::log_with(log::Level::Debug, &|m| {
             m.str("unshare remaining namespaces");
             describe_flags(m, rest);
         });

@@ -30,6 +30,27 @@ impl Names {
         })
     }
 
+    /// The length of name `i` (0 past the end), at compile time.
+    pub const fn len_of(&self, i: usize) -> usize {
+        if i < self.lens.len() {
+            self.lens[i] as usize
+        } else {
+            0
+        }
+    }
+
+    /// The bytes of name `i` (empty past the end), at compile time.
+    pub const fn get(&self, i: usize) -> &'static [u8] {
+        let (mut start, mut k) = (0, 0);
+        while k < i && k < self.lens.len() {
+            start += self.lens[k] as usize;
+            k += 1;
+        }
+        let (_, rest) = self.all.as_bytes().split_at(start);
+        let (name, _) = rest.split_at(self.len_of(i));
+        name
+    }
+
     /// The index of `name`, if it is one of them.
     pub fn position(&self, name: &[u8]) -> Option<usize> {
         self.iter().position(|n| n.as_bytes() == name)

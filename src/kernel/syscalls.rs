@@ -131,6 +131,48 @@ impl Sysno {
     pub const accept4: Sysno = Sysno(nr::__NR_accept4 as usize, mode::ALL);
 }
 
+/// This build's entries of [`NAMES`] (those [`mode::BUILD`] needs), packed
+/// as [`NAMES`] is: a role build's `--syscalls` prints them, and carries
+/// no other call's name.
+pub const BUILT: crate::kernel::names::Names = {
+    const fn kept() -> (usize, usize) {
+        let (mut bytes, mut count, mut i) = (0, 0, 0);
+        while i < MODES.len() {
+            if MODES[i] & mode::BUILD != 0 {
+                bytes += NAMES.len_of(i);
+                count += 1;
+            }
+            i += 1;
+        }
+        (bytes, count)
+    }
+    const SIZES: (usize, usize) = kept();
+    const PACKED: ([u8; SIZES.0], [u8; SIZES.1]) = {
+        let (mut all, mut lens) = ([0u8; SIZES.0], [0u8; SIZES.1]);
+        let (mut at, mut k, mut i) = (0, 0, 0);
+        while i < MODES.len() {
+            if MODES[i] & mode::BUILD != 0 {
+                let name = NAMES.get(i);
+                let mut j = 0;
+                while j < name.len() {
+                    all[at] = name[j];
+                    at += 1;
+                    j += 1;
+                }
+                lens[k] = name.len() as u8;
+                k += 1;
+            }
+            i += 1;
+        }
+        (all, lens)
+    };
+    const ALL: &str = match core::str::from_utf8(&PACKED.0) {
+        Ok(s) => s,
+        Err(_) => panic!("the syscall names are ASCII"),
+    };
+    crate::kernel::names::Names::new(ALL, &PACKED.1)
+};
+
 /// The names of the entries any of `modes` needs, in table order.
 pub fn names_in(modes: u8) -> impl Iterator<Item = &'static str> {
     NAMES

@@ -136,7 +136,7 @@ fn stage0(p: &Process, initpipe: &[u8]) -> Result<Never, Fail> {
         // for (once: not again after the sealed re-exec). The affinity is
         // logged before the caller moves us into the container's cgroup,
         // whose cpuset some kernels apply at once.
-        log::debug(|m| m.str("=> nsexec container setup"));
+        log::debug("=> nsexec container setup", &[]);
         log_cpu_affinity();
     }
     let first = payload_start(p);
@@ -165,7 +165,7 @@ fn stage0(p: &Process, initpipe: &[u8]) -> Result<Never, Fail> {
         e.describe(f.text());
         f
     })?;
-    log::debug(|m| m.str("bootstrap message parsed"));
+    log::debug("bootstrap message parsed", &[]);
     crate::hardening::ensure_sealed_for_join(p, &cfg, msg)?;
     let exec = crate::hardening::exec_plan(&cfg)?;
     let payload = crate::hardening::open_protected_payload(program, p.env(b"PATH"), exec.hold)?;
@@ -173,7 +173,7 @@ fn stage0(p: &Process, initpipe: &[u8]) -> Result<Never, Fail> {
         namespaces::write_oom_score_adj(oom)?;
     }
     if !cfg.ns_paths.is_empty() {
-        log::debug(|m| m.str("set process as non-dumpable"));
+        log::debug("set process as non-dumpable", &[]);
         sys::set_dumpable(false).or_fail("prctl(PR_SET_DUMPABLE, 0)", b"")?;
     }
     log::set_stage(0);
@@ -195,10 +195,7 @@ fn stage0(p: &Process, initpipe: &[u8]) -> Result<Never, Fail> {
         .close()
         .or_fail("close of stage-1's end of the sync socket", b"")?;
     drop(payload);
-    log::debug(|m| {
-        m.str("stage-1 is pid ");
-        m.int(i64::from(stage1));
-    });
+    log::debug("stage-1 is pid {}", &[Arg::Dec(stage1 as u64)]);
     serve_stage1(ours.raw(), pipe, stage1, &cfg, &caller)
 }
 
@@ -217,10 +214,10 @@ impl Caller {
             Ok(fd) => Some(fd),
             Err(Errno::ESRCH) => None,
             Err(e) => {
-                log::debug(|m| {
-                    m.str("no pidfd for the caller, following its init pipe only: ");
-                    m.str(e.name().unwrap_or("?"));
-                });
+                log::debug(
+                    "no pidfd for the caller, following its init pipe only: {}",
+                    &[Arg::Bytes(e.name().unwrap_or("?").as_bytes())],
+                );
                 None
             }
         };
@@ -282,14 +279,15 @@ fn log_cpu_affinity() {
         return;
     }
     match sys::cpu_affinity() {
-        Ok(mask) => log::debug(|m| {
+        Ok(mask) => log::log_with(Level::Debug, &|m| {
             m.str("affinity: ");
             m.hex(mask);
         }),
-        Err(e) => log::log(Level::Warning, |m| {
-            m.str("sched_getaffinity: ");
-            m.str(e.name().unwrap_or("?"));
-        }),
+        Err(e) => log::log(
+            Level::Warning,
+            "sched_getaffinity: {}",
+            &[Arg::Bytes(e.name().unwrap_or("?").as_bytes())],
+        ),
     }
 }
 
@@ -344,7 +342,7 @@ fn serve_stage1(
                     .or_fail("write of the go-ahead to stage-2", b"")?;
             }
             Ok(Sync::ChildFinish) if stage2.is_some() && !finished => {
-                log::debug(|m| m.str("stage-2 finished set-up"));
+                log::debug("stage-2 finished set-up", &[]);
                 finished = true;
             }
             Ok(Sync::ExecFailed(e)) if finished => {
@@ -433,7 +431,7 @@ fn receive_mount_sources(s: &Stage<'_>, list: &[u8]) -> Result<(), Fail> {
             &[Arg::Dec(sources as u64), Arg::Dec(fds as u64)],
         ));
     }
-    log::debug(|m| m.str("asking stage-0 for the mount sources"));
+    log::debug("asking stage-0 for the mount sources", &[]);
     sync::send(s.fd, Sync::MountsourcesPls)
         .or_fail("write of the request for mount sources", b"")?;
     for target in targets {
@@ -495,11 +493,11 @@ fn stage2_steps(s: &Stage<'_>) -> Result<Never, Fail> {
         namespaces::unshare(g::CLONE_NEWCGROUP)?;
     }
     sync::send(fd, Sync::ChildFinish).or_fail("write of the completion message", b"")?;
-    log::debug(|m| m.str("<= nsexec container setup"));
+    log::debug("<= nsexec container setup", &[]);
     if let Some(regrants) = s.exec.regrants {
         crate::hardening::keep_undumpable_across_exec(regrants)?;
     }
-    log::debug(|m| m.str("executing the payload"));
+    log::debug("executing the payload", &[]);
     let first = payload_start(p);
     let argv = p.argv.get(first..).unwrap_or(&[]);
     let e = crate::exec::exec_opened(s.payload, argv, p.envp);
