@@ -5,3 +5,5 @@ pub mod args;
 pub mod maps;
 #[path = "../../src/cli/values.rs"]
 pub mod values;
+#[path = "../../src/cli/error.rs"]
+pub mod error;
