@@ -57,8 +57,8 @@ Other:
   -h, --help    -V, --version
       --syscalls[=MODES]           the syscall table, or what MODES need
       --seccomp-profile[=MODES]    an OCI seccomp profile allowing them
-  MODES: bootstrap, create, join, init, console, detach, tty or all,
-         comma-separated
+  MODES: bootstrap, create, join, init, console, detach, tty, pid1 (the
+         init alone: the init build's) or all, comma-separated
 ";
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

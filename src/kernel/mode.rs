@@ -19,7 +19,12 @@ pub const CONSOLE: u8 = 1 << 4;
 pub const DETACH: u8 = 1 << 5;
 /// `--tty` in the foreground: a new pty and the relay to it.
 pub const TTY: u8 = 1 << 6;
-pub const ALL: u8 = BOOTSTRAP | CREATE | JOIN | INIT | CONSOLE | DETACH | TTY;
+/// The init alone: under an init's name (tini, docker-init, catatonit,
+/// pause) or `--init` with only the init's options. A subset of `INIT`
+/// (which also covers `--init` beside the rest of the command line), and
+/// the init build's whole surface.
+pub const PID1: u8 = 1 << 7;
+pub const ALL: u8 = BOOTSTRAP | CREATE | JOIN | INIT | CONSOLE | DETACH | TTY | PID1;
 
 /// The modes this build runs in (Cargo.toml's features): every mode for
 /// the full build, its role's for a role build. The syscall table holds
@@ -31,11 +36,11 @@ pub const BUILD: u8 = if cfg!(feature = "full") {
         BOOTSTRAP
     } else {
         0
-    }) | (if cfg!(feature = "init") { INIT } else { 0 })
+    }) | (if cfg!(feature = "init") { PID1 } else { 0 })
 };
 
 /// The names `--syscalls=` and `--seccomp-profile=` take.
-pub const NAMES: [(&str, u8); 8] = [
+pub const NAMES: [(&str, u8); 9] = [
     ("bootstrap", BOOTSTRAP),
     ("create", CREATE),
     ("join", JOIN),
@@ -43,6 +48,7 @@ pub const NAMES: [(&str, u8); 8] = [
     ("console", CONSOLE),
     ("detach", DETACH),
     ("tty", TTY),
+    ("pid1", PID1),
     ("all", ALL),
 ];
 
