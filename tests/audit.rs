@@ -11,6 +11,7 @@ mod support;
 use std::collections::{BTreeSet, HashMap};
 use std::io::Write;
 use std::os::unix::process::CommandExt;
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 use support::runc::{self, Bootstrap};
@@ -143,13 +144,19 @@ fn traced_with(c: Command, sigs: &[i32], on_pty: bool) -> (BTreeSet<String>, std
     drop(s);
     if !sigs.is_empty() {
         let strace = child.id().to_string();
+        // The kernel's comm: the executed name (a named init's link), cut to 15 bytes.
+        let name = std::path::Path::new(&program)
+            .file_name()
+            .unwrap()
+            .to_string_lossy();
+        let comm = format!("({})", &name[..name.len().min(15)]);
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         let target = loop {
             let found = std::fs::read_dir("/proc").unwrap().find_map(|e| {
                 let pid = e.ok()?.file_name().into_string().ok()?;
                 let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
                 let rest = stat.rsplit_once(')')?.1;
-                (stat.contains("(nsexec)") && rest.split_whitespace().nth(1) == Some(&strace))
+                (stat.contains(&comm) && rest.split_whitespace().nth(1) == Some(&strace))
                     .then_some(pid)
             });
             if let Some(p) = found {
@@ -169,7 +176,7 @@ fn traced_with(c: Command, sigs: &[i32], on_pty: bool) -> (BTreeSet<String>, std
     }
     let text = std::fs::read_to_string(&log).unwrap_or_default();
     let _ = std::fs::remove_file(&log);
-    (nsexec_calls(&text, &nsexec().display().to_string()), o)
+    (nsexec_calls(&text, &program.to_string_lossy()), o)
 }
 
 fn rand() -> u128 {
@@ -182,18 +189,20 @@ fn rand() -> u128 {
 /// A bootstrap run under strace, driven by a python3 caller (strace must
 /// start nsexec itself, so the reference parent is a script here).
 fn traced_bootstrap(
+    bin: &Path,
     msg: &Bootstrap,
     payload: &str,
     log_pipe: bool,
     env: &[(&str, &str)],
 ) -> (BTreeSet<String>, String) {
-    traced_bootstrap_as(msg, payload, log_pipe, env, None, false)
+    traced_bootstrap_as(bin, msg, payload, log_pipe, env, None, false)
 }
 
 /// As [`traced_bootstrap`], with nsexec run as `user` (strace -u lets its
 /// setuid helpers work), and, `by_fd`, the shell named as runc 1.2+ names
 /// its binary: `/proc/self/fd/N` of a descriptor the caller opened.
 fn traced_bootstrap_as(
+    bin: &Path,
     msg: &Bootstrap,
     payload: &str,
     log_pipe: bool,
@@ -238,7 +247,7 @@ print("status", p.returncode)
 "#,
         log = log.display(),
         log_dir = std::env::temp_dir().display(),
-        nsexec = nsexec().display(),
+        nsexec = bin.display(),
         log_pipe_py = if log_pipe { "True" } else { "False" },
         by_fd_py = if by_fd { "True" } else { "False" },
     );
@@ -249,7 +258,7 @@ print("status", p.returncode)
     let text = std::fs::read_to_string(&log).unwrap_or_default();
     let _ = std::fs::remove_file(&log);
     (
-        nsexec_calls(&text, &nsexec().display().to_string()),
+        nsexec_calls(&text, &bin.display().to_string()),
         stdout(&o) + &stderr(&o),
     )
 }
@@ -261,29 +270,27 @@ fn mode_set(mode: &str) -> BTreeSet<String> {
     stdout(&o).lines().map(str::to_owned).collect()
 }
 
-/// Every scenario, traced, with the mode it exercises.
-fn traced_scenarios() -> Vec<(&'static str, &'static str, BTreeSet<String>)> {
-    // --seccomp-bpf works in every command-line mode: an allow-all filter
-    // (one `ret SECCOMP_RET_ALLOW`) shows what loading it costs there.
-    let allow_all = std::env::temp_dir().join(format!("{}.bpf", marker("allowall")));
-    let ret_allow = (libc::BPF_RET | libc::BPF_K) as u16;
-    let mut insn = ret_allow.to_ne_bytes().to_vec();
-    insn.extend([0, 0]);
-    insn.extend(libc::SECCOMP_RET_ALLOW.to_ne_bytes());
-    std::fs::write(&allow_all, insn).unwrap();
-    let bpf = allow_all.to_str().unwrap().to_owned();
-    let mut traced_all = Vec::new();
-    let mut record = |mode: &'static str, what: &'static str, calls: BTreeSet<String>| {
+/// Traced scenarios: the mode each exercises, what it is, what it called.
+#[derive(Default)]
+struct Scenarios(Vec<(&'static str, &'static str, BTreeSet<String>)>);
+
+impl Scenarios {
+    fn record(&mut self, mode: &'static str, what: &'static str, calls: BTreeSet<String>) {
         assert!(!calls.is_empty(), "{what}: nothing traced");
-        traced_all.push((mode, what, calls));
-    };
+        self.0.push((mode, what, calls));
+    }
+}
+
+/// The bootstrap mode's scenarios, on `bin` (the full or the bootstrap
+/// build): create with a range map and time offsets, join, fail.
+fn bootstrap_scenarios(bin: &Path, all: &mut Scenarios) {
+    let mut record = |mode, what, calls| all.record(mode, what, calls);
     let all_ns = runc::CLONE_NEWUSER
         | runc::CLONE_NEWPID
         | runc::CLONE_NEWNS
         | runc::CLONE_NEWUTS
         | runc::CLONE_NEWIPC
         | runc::CLONE_NEWNET;
-    // Bootstrap mode: create with a range map and time offsets, join, fail.
     let create = Bootstrap {
         clone_flags: all_ns | runc::CLONE_NEWTIME,
         uid_map: Some("0 100000 65536\n".into()),
@@ -293,7 +300,7 @@ fn traced_scenarios() -> Vec<(&'static str, &'static str, BTreeSet<String>)> {
         time_offsets: Some("monotonic 5 0\n".into()),
         ..Default::default()
     };
-    let (calls, out) = traced_bootstrap(&create, "true", true, &[]);
+    let (calls, out) = traced_bootstrap(bin, &create, "true", true, &[]);
     assert!(out.contains("status 0"), "{out}");
     record("bootstrap", "bootstrap create", calls);
     let me = std::process::id();
@@ -304,12 +311,12 @@ fn traced_scenarios() -> Vec<(&'static str, &'static str, BTreeSet<String>)> {
         ],
         ..Default::default()
     };
-    let (calls, out) = traced_bootstrap(&join, "true", true, &[]);
+    let (calls, out) = traced_bootstrap(bin, &join, "true", true, &[]);
     assert!(out.contains("status 0"), "{out}");
     record("bootstrap", "bootstrap join (sealed re-exec)", calls);
     // runc 1.2+ names its binary by a descriptor; a file that is not
     // protected yet is held on a detached overlayfs.
-    let (calls, out) = traced_bootstrap_as(&join, "true", true, &[], None, true);
+    let (calls, out) = traced_bootstrap_as(bin, &join, "true", true, &[], None, true);
     assert!(out.contains("status 0"), "{out}");
     record(
         "bootstrap",
@@ -331,7 +338,7 @@ fn traced_scenarios() -> Vec<(&'static str, &'static str, BTreeSet<String>)> {
         ns_paths: vec![("user".into(), format!("/proc/{hp}/ns/user"))],
         ..Default::default()
     };
-    let (calls, out) = traced_bootstrap(&join_user, "true", true, &[]);
+    let (calls, out) = traced_bootstrap(bin, &join_user, "true", true, &[]);
     let _ = holder.kill();
     let _ = holder.wait();
     assert!(out.contains("status 0"), "{out}");
@@ -345,7 +352,7 @@ fn traced_scenarios() -> Vec<(&'static str, &'static str, BTreeSet<String>)> {
         clone_flags: runc::CLONE_NEWUTS,
         ..Default::default()
     };
-    let (calls, out) = traced_bootstrap(&bad, "true", false, &[]);
+    let (calls, out) = traced_bootstrap(bin, &bad, "true", false, &[]);
     assert!(out.contains("status 1"), "{out}");
     record("bootstrap", "bootstrap failure", calls);
     // Rootless: the maps go through newuidmap/newgidmap.
@@ -360,8 +367,15 @@ fn traced_scenarios() -> Vec<(&'static str, &'static str, BTreeSet<String>)> {
         rootless_euid: true,
         ..Default::default()
     };
-    let (calls, out) =
-        traced_bootstrap_as(&rootless, "true", true, &[], Some("nsexec-test"), false);
+    let (calls, out) = traced_bootstrap_as(
+        bin,
+        &rootless,
+        "true",
+        true,
+        &[],
+        Some("nsexec-test"),
+        false,
+    );
     assert!(out.contains("status 0"), "{out}");
     record("bootstrap", "bootstrap, rootless through newuidmap", calls);
     // runc 1.1: the handshake byte, and bind sources opened by stage 0.
@@ -377,9 +391,86 @@ fn traced_scenarios() -> Vec<(&'static str, &'static str, BTreeSet<String>)> {
         ("_LIBCONTAINER_STATEDIR", "/tmp"),
         ("_LIBCONTAINER_MOUNT_FDS", "[-1,9]"),
     ];
-    let (calls, out) = traced_bootstrap(&v1_1, "test -d /proc/self/fd/9/", true, &env);
+    let (calls, out) = traced_bootstrap(bin, &v1_1, "test -d /proc/self/fd/9/", true, &env);
     assert!(out.contains("status 0"), "{out}");
     record("bootstrap", "bootstrap, runc 1.1 with mount sources", calls);
+}
+
+/// The init alone (mode pid1), on `bin` (the full or the init build): as
+/// `--init` with its own options, as tini and as pause by their names.
+fn pid1_scenarios(bin: &Path, all: &mut Scenarios) {
+    let dir = std::env::temp_dir().join(format!("{}-{}", marker("audit-names"), rand()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let named = |name: &str| {
+        let link = dir.join(name);
+        std::os::unix::fs::symlink(bin, &link).unwrap();
+        link
+    };
+    let (tini, pause) = (named("tini"), named("pause"));
+    let (calls, o) = traced(cmd_of(
+        bin,
+        [
+            "--init",
+            "--",
+            "/bin/sh",
+            "-c",
+            "trap 'exit 0' USR1; kill -USR1 $PPID; sleep 5 & wait; exit 7",
+        ],
+    ));
+    assert!(o.status.success(), "{}", stderr(&o));
+    all.record("pid1", "init alone, forwarding", calls);
+    let (calls, o) = traced(cmd_of(
+        bin,
+        [
+            "--init",
+            "--init-group",
+            "--pdeathsig",
+            "TERM",
+            "--remap-exit",
+            "3",
+            "--",
+            "/bin/sh",
+            "-c",
+            "exit 3",
+        ],
+    ));
+    assert!(o.status.success(), "{}", stderr(&o));
+    all.record("pid1", "init alone, its options", calls);
+    let (calls, o) = traced(cmd_of(
+        &tini,
+        [
+            "-g", "-e", "3", "-p", "SIGKILL", "--", "/bin/sh", "-c", "exit 3",
+        ],
+    ));
+    assert!(o.status.success(), "{}", stderr(&o));
+    all.record("pid1", "tini by its name", calls);
+    let (calls, o) = traced_with(cmd_of(&pause, [] as [&str; 0]), &[libc::SIGTERM], false);
+    assert!(o.status.success(), "{:?} {}", o.status, stderr(&o));
+    all.record("pid1", "pause, terminated", calls);
+    let (calls, o) = traced(cmd_of(bin, ["--init", "--", "/nonexistent/program"]));
+    assert_eq!(o.status.code(), Some(127), "{}", stderr(&o));
+    all.record("pid1", "init alone, a missing program", calls);
+    let (calls, o) = traced(cmd_of(&tini, ["--bogus"]));
+    assert_eq!(o.status.code(), Some(125), "{}", stderr(&o));
+    all.record("pid1", "tini, a bad option", calls);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Every scenario, traced, with the mode it exercises.
+fn traced_scenarios() -> Vec<(&'static str, &'static str, BTreeSet<String>)> {
+    // --seccomp-bpf works in every command-line mode: an allow-all filter
+    // (one `ret SECCOMP_RET_ALLOW`) shows what loading it costs there.
+    let allow_all = std::env::temp_dir().join(format!("{}.bpf", marker("allowall")));
+    let ret_allow = (libc::BPF_RET | libc::BPF_K) as u16;
+    let mut insn = ret_allow.to_ne_bytes().to_vec();
+    insn.extend([0, 0]);
+    insn.extend(libc::SECCOMP_RET_ALLOW.to_ne_bytes());
+    std::fs::write(&allow_all, insn).unwrap();
+    let bpf = allow_all.to_str().unwrap().to_owned();
+    let mut all = Scenarios::default();
+    bootstrap_scenarios(&nsexec(), &mut all);
+    pid1_scenarios(&nsexec(), &mut all);
+    let mut record = |mode, what, calls| all.record(mode, what, calls);
     // Command line.
     let (calls, o) = traced(cmd([
         "-U",
@@ -561,7 +652,7 @@ fn traced_scenarios() -> Vec<(&'static str, &'static str, BTreeSet<String>)> {
     for m in MODES {
         record(m, "bad command line", calls.clone());
     }
-    traced_all
+    all.0
 }
 
 #[test]
@@ -887,4 +978,48 @@ fn removing_any_needed_call_fails_naming_it() {
             "{must} should be needed; needed: {needed:?}"
         );
     }
+}
+
+/// Each role build, traced on its own mode's scenarios, calls only what
+/// its `--syscalls` lists, and every call it lists is made by one of them.
+#[test]
+fn each_role_build_calls_exactly_its_set() {
+    if skip_under_qemu("strace would trace qemu") {
+        return;
+    }
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let mut report = String::new();
+    type Run = fn(&Path, &mut Scenarios);
+    let roles: [(std::path::PathBuf, &str, Run); 2] = [
+        (bootstrap_nsexec(), "bootstrap", bootstrap_scenarios),
+        (init_nsexec(), "pid1", pid1_scenarios),
+    ];
+    for (bin, mode, scenarios) in roles {
+        let o = run(cmd_of(&bin, ["--syscalls"]), Duration::from_secs(10));
+        assert!(o.status.success(), "{}", stderr(&o));
+        let own: BTreeSet<String> = stdout(&o).lines().map(str::to_owned).collect();
+        assert_eq!(
+            own,
+            mode_set(mode),
+            "{mode}: the build's table is its mode's"
+        );
+        let mut all = Scenarios::default();
+        scenarios(&bin, &mut all);
+        let mut used = BTreeSet::new();
+        for (_, what, calls) in &all.0 {
+            let outside: Vec<&String> = calls.difference(&own).collect();
+            if !outside.is_empty() {
+                report += &format!(
+                    "{} build: {what} calls outside its table: {outside:?}\n",
+                    bin.display()
+                );
+            }
+            used.extend(calls.iter().cloned());
+        }
+        let unused: Vec<&String> = own.difference(&used).collect();
+        if !unused.is_empty() {
+            report += &format!("{} build: no scenario calls {unused:?}\n", bin.display());
+        }
+    }
+    assert!(report.is_empty(), "{report}");
 }

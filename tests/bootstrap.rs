@@ -22,7 +22,7 @@ fn sh_payload(script: &str) -> Vec<String> {
 
 fn boot(msg: &Bootstrap, script: &str) -> Outcome {
     runc::run(
-        &nsexec(),
+        &bootstrap_nsexec(),
         msg,
         Options {
             program: sh_payload(script),
@@ -310,7 +310,7 @@ fn log_level_filters_lines() {
     for level in 0..=6 {
         let l = level.to_string();
         let o = runc::run(
-            &nsexec(),
+            &bootstrap_nsexec(),
             &msg,
             Options {
                 program: sh_payload("true"),
@@ -348,7 +348,7 @@ fn log_level_filters_lines() {
         ..Default::default()
     };
     let o = runc::run(
-        &nsexec(),
+        &bootstrap_nsexec(),
         &bad,
         Options {
             program: sh_payload("true"),
@@ -380,7 +380,7 @@ fn the_environment_and_inherited_descriptors_reach_the_payload() {
         ..Default::default()
     };
     let o = runc::run(
-        &nsexec(),
+        &bootstrap_nsexec(),
         &msg,
         Options {
             program: sh_payload(
@@ -420,7 +420,7 @@ fn expect_fatal(msg: &Bootstrap, raw: Option<Vec<u8>>, env: Vec<(&str, String)>,
     let flag = dir.join("ran");
     let _ = std::fs::remove_file(&flag);
     let o = runc::run(
-        &nsexec(),
+        &bootstrap_nsexec(),
         msg,
         Options {
             program: sh_payload(&format!("touch {}", flag.display())),
@@ -672,7 +672,7 @@ fn a_fifo_given_as_a_namespace_path_fails_at_once_naming_it() {
 fn no_program_is_fatal_before_anything_else() {
     let _g = serial();
     let o = runc::run(
-        &nsexec(),
+        &bootstrap_nsexec(),
         &Bootstrap::default(),
         Options {
             program: vec![],
@@ -684,7 +684,7 @@ fn no_program_is_fatal_before_anything_else() {
     assert!(o.stderr.contains("no program"), "{}", o.stderr);
     assert!(o.pipe.is_empty());
     let o = runc::run(
-        &nsexec(),
+        &bootstrap_nsexec(),
         &Bootstrap::default(),
         Options {
             program: vec!["--".into()],
@@ -707,7 +707,7 @@ fn a_bare_program_name_is_found_in_path_and_a_missing_one_exits_127() {
     };
     let with_path = |program: &[&str], path: String| {
         runc::run(
-            &nsexec(),
+            &bootstrap_nsexec(),
             &msg,
             Options {
                 program: program.iter().map(|s| s.to_string()).collect(),
@@ -747,7 +747,7 @@ fn a_script_payload_runs_from_its_sealed_copy() {
         ..Default::default()
     };
     let o = runc::run(
-        &nsexec(),
+        &bootstrap_nsexec(),
         &msg,
         Options {
             program: vec![script.clone(), "world".into()],
@@ -783,7 +783,7 @@ fn rootless_single_mapping_denies_setgroups() {
         ..Default::default()
     };
     let o = runc::run(
-        &nsexec(),
+        &bootstrap_nsexec(),
         &msg,
         Options {
             program: sh_payload("cat /proc/self/setgroups; id -u; id -g; cat /proc/self/uid_map"),
@@ -824,7 +824,7 @@ fn rootless_multi_line_mapping_goes_through_newuidmap() {
         ..Default::default()
     };
     let o = runc::run(
-        &nsexec(),
+        &bootstrap_nsexec(),
         &msg,
         Options {
             program: sh_payload("cat /proc/self/uid_map /proc/self/gid_map; id -u"),
@@ -884,7 +884,7 @@ time.sleep(600)
 /// says it is ready to be killed.
 fn start_caller(mode: &str, payload: &str) -> (std::process::Child, String) {
     let mut caller = std::process::Command::new("python3")
-        .args(["-c", &caller_script(&nsexec(), mode, payload)])
+        .args(["-c", &caller_script(&bootstrap_nsexec(), mode, payload)])
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
@@ -962,7 +962,7 @@ fn nsexec_held_in_unshare(dir: &std::path::Path) -> std::path::PathBuf {
         &wrapper,
         format!(
             "#!/bin/sh\nexec strace -f -qq -o /dev/null -e trace=unshare -e inject=unshare:delay_enter=5000000 {} \"$@\"\n",
-            nsexec().display()
+            bootstrap_nsexec().display()
         ),
     )
     .unwrap();
@@ -1123,7 +1123,7 @@ os.execv("/bin/sh", ["sh", "-c", later])
         ..Default::default()
     };
     let o = runc::run(
-        &nsexec(),
+        &bootstrap_nsexec(),
         &msg,
         Options {
             program: vec![python.into(), "-c".into(), reexec.into(), attack.into()],
@@ -1184,7 +1184,7 @@ fn a_payload_that_is_already_a_sealed_memfd_is_used_as_it_is() {
         ..Default::default()
     };
     let o = runc::run(
-        &nsexec(),
+        &bootstrap_nsexec(),
         &msg,
         Options {
             program: vec![path, "-c".into(), "readlink /proc/$$/exe".into()],
@@ -1213,7 +1213,7 @@ fn only_a_runc_1_1_caller_gets_the_handshake_byte() {
     assert_eq!(o.pipe.first(), Some(&b'{'), "{:?}", o.pipe);
     // runc 1.1 (it sets _LIBCONTAINER_STATEDIR): one NUL byte first.
     let o = runc::run(
-        &nsexec(),
+        &bootstrap_nsexec(),
         &msg,
         Options {
             program: sh_payload("true"),

@@ -1,6 +1,6 @@
 //! What every architecture must do, run natively on x86_64 and under
-//! qemu-user for the others (`just cross` sets NSEXEC_ARCH, NSEXEC_BIN and
-//! NSEXEC_SELFTEST_BIN). qemu-user cannot clone into new namespaces or with
+//! qemu-user for the others (`just cross` sets NSEXEC_ARCH, NSEXEC_BIN,
+//! NSEXEC_BOOTSTRAP_BIN, NSEXEC_INIT_BIN and NSEXEC_SELFTEST_BIN). qemu-user cannot clone into new namespaces or with
 //! CLONE_PARENT, and cannot unshare a user namespace; what needs those is
 //! tested natively elsewhere.
 
@@ -118,6 +118,37 @@ fn syscall_table_prints_one_unique_name_per_line() {
     assert_eq!(sorted.len(), names.len());
     for needed in ["execve", "clone", "setns", "unshare", "exit_group", "wait4"] {
         assert!(names.iter().any(|n| n == needed), "{needed} missing");
+    }
+}
+
+fn lines_of(bin: &std::path::Path, arg: &str) -> Vec<String> {
+    let o = run(cmd_of(bin, [arg]), Duration::from_secs(10));
+    assert!(
+        o.status.success(),
+        "{} {arg}: {}",
+        bin.display(),
+        stderr(&o)
+    );
+    stdout(&o).lines().map(str::to_owned).collect()
+}
+
+/// Each role build runs on this architecture and lists, as its syscall
+/// surface, exactly the calls the full build names for that role's mode
+/// (the link proof already refused any other call when it was built).
+#[test]
+fn each_role_build_lists_exactly_its_modes_calls() {
+    let full = lines_of(&nsexec(), "--syscalls");
+    for (bin, mode) in [(bootstrap_nsexec(), "bootstrap"), (init_nsexec(), "pid1")] {
+        let own = lines_of(&bin, "--syscalls");
+        let expected = lines_of(&nsexec(), &format!("--syscalls={mode}"));
+        assert_eq!(own, expected, "{mode}");
+        assert!(
+            own.len() < full.len(),
+            "{mode}: {} of {}",
+            own.len(),
+            full.len()
+        );
+        assert!(own.iter().any(|n| n == "execve"), "{mode}: {own:?}");
     }
 }
 
@@ -280,7 +311,7 @@ fn non_user_namespaces_of_a_running_process_are_joined() {
 fn bootstrap(msg: &[u8]) -> (Option<i32>, String) {
     let (mut ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
     let fd = theirs.as_raw_fd();
-    let mut c = cmd(["/bin/sh", "-c", "echo ran"]);
+    let mut c = cmd_of(&bootstrap_nsexec(), ["/bin/sh", "-c", "echo ran"]);
     c.env("_LIBCONTAINER_INITPIPE", fd.to_string());
     unsafe {
         c.pre_exec(move || {

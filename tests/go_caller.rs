@@ -32,7 +32,7 @@ fn a_cgo_free_go_runtime_drives_nsexec_into_new_namespaces() {
         String::from_utf8_lossy(&go.stderr)
     );
     let mut c = Command::new(&out);
-    c.arg(nsexec());
+    c.arg(bootstrap_nsexec());
     let o = run(c, Duration::from_secs(30));
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
     assert!(

@@ -138,7 +138,7 @@ impl HeldPayload {
                 program,
                 ..Default::default()
             };
-            runc::run(&nsexec(), &msg, opts)
+            runc::run(&bootstrap_nsexec(), &msg, opts)
         });
         // The stages carry the marker too, until stage 2's exec.
         let payload = || {
@@ -323,7 +323,7 @@ fn a_payload_created_without_joining_stays_dumpable_as_with_runcs_c() {
         ..Default::default()
     };
     let o = runc::run(
-        &nsexec(),
+        &bootstrap_nsexec(),
         &msg,
         Options {
             program: vec![
@@ -370,7 +370,7 @@ print("pids", a.recv(100).decode().strip(), flush=True)
 box["p"].wait()
 print("stage0", box["p"].returncode, flush=True)
 "#,
-        nsexec = nsexec().display()
+        nsexec = bootstrap_nsexec().display()
     );
     let o = run(
         {
@@ -441,7 +441,7 @@ s2 = int(pids.split(":")[-1].rstrip("}}\n"))
 _, st = os.waitpid(s2, 0)
 print("stage0", p.returncode, "payload", os.waitstatus_to_exitcode(st), flush=True)
 "#,
-        nsexec = nsexec().display()
+        nsexec = bootstrap_nsexec().display()
     );
     let mut c = Command::new("python3");
     c.args(["-c", &script]);
@@ -502,7 +502,7 @@ _, st = os.waitpid(s2, 0)
 print("stage0", p.returncode, "payload", os.waitstatus_to_exitcode(st), flush=True)
 print(os.read(r, 65536).decode())
 "#,
-        nsexec = nsexec().display()
+        nsexec = bootstrap_nsexec().display()
     );
     let mut c = Command::new("unshare");
     c.args([

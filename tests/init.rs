@@ -15,7 +15,7 @@ use support::*;
 fn start(args: &[&str], script: &str) -> (std::process::Child, std::process::ChildStdout) {
     let mut all: Vec<&str> = args.to_vec();
     all.extend(["--", "/bin/sh", "-c", script]);
-    let mut c = cmd(all);
+    let mut c = cmd_of(&nsexec_for(args), all);
     c.stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .stdin(Stdio::null());
@@ -162,7 +162,10 @@ fn init_reaps_a_thousand_orphans_as_pid_1() {
 #[test]
 fn init_reaps_a_thousand_orphans_as_a_subreaper() {
     let m = marker("orphans-sub");
-    let mut c = cmd(["--init", "--", "/bin/sh", "-c", &orphans_script(1000, &m)]);
+    let mut c = cmd_of(
+        &init_nsexec(),
+        ["--init", "--", "/bin/sh", "-c", &orphans_script(1000, &m)],
+    );
     c.stdout(Stdio::piped()).stderr(Stdio::piped());
     let child = c.spawn().unwrap();
     let pid = child.id();

@@ -125,7 +125,7 @@ fn image_tar(dir: &str, name: &str, busybox: bool, nsexec_at: &[&str]) -> PathBu
         }
     }
     for at in nsexec_at {
-        std::fs::copy(nsexec(), root.join(at.trim_start_matches('/'))).unwrap();
+        std::fs::copy(init_nsexec(), root.join(at.trim_start_matches('/'))).unwrap();
     }
     let tar = Path::new(dir).join(format!("{name}.tar"));
     let mut c = Command::new("tar");
@@ -139,7 +139,7 @@ fn image_tar(dir: &str, name: &str, busybox: bool, nsexec_at: &[&str]) -> PathBu
 fn assert_nsexec_is_pid1(pid: u32, argv: &[&str]) {
     let exe = std::fs::read(format!("/proc/{pid}/exe")).unwrap();
     assert!(
-        exe == std::fs::read(nsexec()).unwrap(),
+        exe == std::fs::read(init_nsexec()).unwrap(),
         "the container's PID 1 (host pid {pid}) is not nsexec"
     );
     let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap();
@@ -268,7 +268,7 @@ impl Podman {
 
     /// `podman run --rm --init --init-path NSEXEC IMAGE ARGV...`'s exit code.
     fn run_code(&self, image: &str, argv: &[&str]) -> Option<i32> {
-        let init = nsexec().display().to_string();
+        let init = init_nsexec().display().to_string();
         let mut c = self.cmd(&[
             "run",
             "--rm",
@@ -339,7 +339,7 @@ fn podman_init(runtime: &str) {
     let image = p.import("busybox", true, &[]);
     let name = p.name("app");
     p.containers.push(name.clone());
-    let init = nsexec().display().to_string();
+    let init = init_nsexec().display().to_string();
     p.ok(&[
         "run",
         "-d",
@@ -551,7 +551,7 @@ impl Dockerd {
             std::fs::remove_dir_all(&dir).unwrap();
         }
         std::fs::create_dir_all(&dir).unwrap();
-        std::os::unix::fs::symlink(nsexec(), format!("{dir}/docker-init")).unwrap();
+        std::os::unix::fs::symlink(init_nsexec(), format!("{dir}/docker-init")).unwrap();
         let log = std::fs::File::create(format!("{dir}/dockerd.log")).unwrap();
         let mut c = Command::new(DOCKERD);
         c.arg(format!("--data-root={dir}/data"))

@@ -14,7 +14,7 @@ fn scenario(name: &str, extra: &[&str]) -> Value {
     let program = rootfs::go_build_gopath("libct");
     let root = rootfs::busybox_rootfs("libct-rootfs");
     let mut c = Command::new(program);
-    c.arg(name).arg(nsexec()).arg(&root).args(extra);
+    c.arg(name).arg(bootstrap_nsexec()).arg(&root).args(extra);
     let o = run(c, Duration::from_secs(300));
     assert!(
         o.status.success(),

@@ -63,7 +63,7 @@ fn program() -> &'static Path {
         let out = top().join("target/libct13");
         let o = Command::new("bash")
             .arg(top().join("tests/go/libct13/build.sh"))
-            .arg(nsexec())
+            .arg(bootstrap_nsexec())
             .arg(&out)
             .output()
             .expect("bash");
@@ -91,7 +91,7 @@ fn scenario(name: &str, extra: &[&str]) -> Value {
     let f: Value = serde_json::from_str(stdout(&o).trim())
         .unwrap_or_else(|e| panic!("libct13 {name}: {e}: {}", stdout(&o)));
     // The init execs the nsexec this test built, not some other one.
-    assert_eq!(f["nsexec"], nsexec().display().to_string(), "{f}");
+    assert_eq!(f["nsexec"], bootstrap_nsexec().display().to_string(), "{f}");
     f
 }
 
@@ -159,7 +159,10 @@ fn the_init_execs_nsexec_whose_payload_is_the_sealed_copy_as_runcs_go_init() {
             panic!("the 1st init's payload is not the copy libcontainer handed over: {line}")
         });
     assert!(payload.starts_with("/proc/self/fd/"), "{f}");
-    assert!(line.contains(&nsexec().display().to_string()), "{f}");
+    assert!(
+        line.contains(&bootstrap_nsexec().display().to_string()),
+        "{f}"
+    );
     let setup = log_index(&f, first, "=> nsexec container setup");
     // A descriptor of libcontainer's sealed copy: nsexec takes it as it is
     // (no memfd copy of a Go binary per container).

@@ -56,7 +56,7 @@ fn report(what: &str, args: &[&str], init_is_child: bool) -> Vec<Mapping> {
     let sleeper = format!("{}", 3000 + std::process::id() % 1000);
     let mut a: Vec<&str> = args.to_vec();
     a.extend(["--", "/bin/sleep", &sleeper]);
-    let mut c = cmd(&a);
+    let mut c = cmd_of(&nsexec_for(args), &a);
     c.stdin(Stdio::null()).env_clear();
     let mut child = c.spawn().unwrap();
     let nsexec = child.id();
@@ -100,8 +100,8 @@ fn report(what: &str, args: &[&str], init_is_child: bool) -> Vec<Mapping> {
 /// The image's mappings of the nsexec file: the one whose code runs set-up
 /// (offset 0) and the small one of the loop (read-only, executable, not at
 /// offset 0).
-fn check_image(what: &str, maps: &[Mapping]) {
-    let bin = std::fs::canonicalize(nsexec()).unwrap();
+fn check_image(what: &str, args: &[&str], maps: &[Mapping]) {
+    let bin = std::fs::canonicalize(nsexec_for(args)).unwrap();
     let bin = bin.to_str().unwrap();
     let code: Vec<&Mapping> = maps
         .iter()
@@ -121,8 +121,9 @@ fn a_subreaper_init_keeps_only_its_loop() {
     if skip_under_qemu("smaps would show qemu") {
         return;
     }
+    // The init build: `--init` and nothing else is its line.
     let maps = report("nsexec --init (subreaper)", &["--init"], false);
-    check_image("subreaper", &maps);
+    check_image("subreaper", &["--init"], &maps);
 }
 
 #[test]
@@ -135,5 +136,5 @@ fn pid_1_of_a_new_pid_namespace_keeps_only_its_loop() {
         &["-U", "-r", "-p", "--init"],
         true,
     );
-    check_image("pid 1", &maps);
+    check_image("pid 1", &["-U", "-r", "-p", "--init"], &maps);
 }

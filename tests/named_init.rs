@@ -14,7 +14,7 @@ use support::*;
 fn named(name: &str) -> PathBuf {
     let dir = PathBuf::from(tempdir("named-init"));
     let link = dir.join(name);
-    std::os::unix::fs::symlink(nsexec(), &link).unwrap();
+    std::os::unix::fs::symlink(init_nsexec(), &link).unwrap();
     link
 }
 
@@ -23,7 +23,7 @@ fn run_named(name: &str, args: &[&str]) -> Output {
         Some(e) => {
             let mut c = Command::new(e);
             // qemu-user's -0 sets the program's argv[0].
-            c.args(["-0", name]).arg(nsexec());
+            c.args(["-0", name]).arg(init_nsexec());
             c
         }
         None => Command::new(named(name)),

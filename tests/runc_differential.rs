@@ -35,7 +35,7 @@ fn both(msg: &Bootstrap, raw: Option<Vec<u8>>) -> Option<(Outcome, Outcome)> {
         return None;
     };
     let ours = runc::run(
-        &nsexec(),
+        &bootstrap_nsexec(),
         msg,
         Options {
             program: vec!["/bin/true".into()],

@@ -120,6 +120,16 @@ pub fn run(p: &Process) -> i32 {
         _ if !cfg!(feature = "init") && names::called_as(p.arg(0).unwrap_or(b"")).is_some() => {
             refuse(p.arg(0).unwrap_or(b""), Wanted::Init)
         }
+        None if p.argv.len() < 2 => say(
+            &|t| {
+                fill(
+                    t,
+                    "this is the {} build: nothing to run",
+                    &[Arg::Bytes(BUILD.as_bytes())],
+                )
+            },
+            true,
+        ),
         None => refuse(word, Wanted::Full),
     }
 }

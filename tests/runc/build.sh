@@ -3,7 +3,8 @@
 # helpers its bats suite runs:
 #   $CACHE/bin/GEN-nsexec/runc  CGO_ENABLED=0: nsexec is the bootstrap
 #                               (its path baked in: $NSEXEC, default the
-#                               repository's target/release/nsexec)
+#                               repository's bootstrap build,
+#                               target/roles/bootstrap/release/nsexec)
 #   $CACHE/bin/GEN-c/runc       cgo and libseccomp: runc's own C nsexec
 # With cgo our patches change nothing: the nsenter import moves to a cgo-only
 # file, and so does the C half of libcontainer/internal/userns.
@@ -16,12 +17,21 @@ log=$LOGS/build-$GEN.log
 : >"$log"
 [ -d "$SRC" ] || { echo "no $SRC: run tests/runc/setup.sh first" >&2; exit 1; }
 
-# The nsexec the CGO-free build bakes in. Only a missing default one is
-# built: a given NSEXEC_BIN, or an existing binary, is the caller's to keep
-# up to date (runc need not be rebuilt when nsexec is: the path stays).
+# The nsexecs the CGO-free build bakes in. Only a missing default one is
+# built: a given NSEXEC_BOOTSTRAP_BIN or NSEXEC_BIN, or an existing binary,
+# is the caller's to keep up to date (runc need not be rebuilt when nsexec
+# is: the path stays).
 if [ ! -x "$NSEXEC" ]; then
-  if [ "$NSEXEC" != "$REPO/target/release/nsexec" ]; then
-    echo "no $NSEXEC (NSEXEC_BIN)" >&2
+  if [ "$NSEXEC" != "$REPO/target/roles/bootstrap/release/nsexec" ]; then
+    echo "no $NSEXEC (NSEXEC_BOOTSTRAP_BIN)" >&2
+    exit 1
+  fi
+  step "nsexec: the bootstrap build"
+  (cd "$REPO" && logged "$log" cargo build --release --no-default-features --features bootstrap --target-dir target/roles/bootstrap)
+fi
+if [ ! -x "$NSEXEC_FULL" ]; then
+  if [ "$NSEXEC_FULL" != "$REPO/target/release/nsexec" ]; then
+    echo "no $NSEXEC_FULL (NSEXEC_BIN)" >&2
     exit 1
   fi
   step "nsexec: cargo build --release"
@@ -58,7 +68,7 @@ gobuild() {
 t0=$SECONDS
 step "runc $VERSION CGO-free, nsexec at $NSEXEC -> $BIN/$GEN-nsexec/runc"
 nsx="-X main.nsexecPath=$NSEXEC"
-[ "$GEN" = 1.1 ] || nsx+=" -X $pkg/libcontainer/internal/userns.nsexecPath=$NSEXEC"
+[ "$GEN" = 1.1 ] || nsx+=" -X $pkg/libcontainer/internal/userns.nsexecPath=$NSEXEC_FULL"
 gobuild 0 urfave_cli_no_docs "$BIN/$GEN-nsexec/runc" "$pkg" "$ld $nsx"
 
 step "runc $VERSION with cgo and seccomp (runc's C) -> $BIN/$GEN-c/runc"

@@ -19,8 +19,12 @@ V11=1.1.5+ds1-1+deb12u1
 V13=1.3.6+ds1-1
 VEBPF=0.17.3+ds1-4
 
-# nsexec as the CGO-free builds run it: the path is baked into the binary.
-NSEXEC=${NSEXEC_BIN:-$REPO/target/release/nsexec}
+# nsexec as the CGO-free builds run it (the path is baked into the binary):
+# the bootstrap build, runc's drop-in. runc 1.3's userns helper reads a file
+# from inside a user namespace with nsexec's command line (`--join`), which
+# is the full build's.
+NSEXEC=${NSEXEC_BOOTSTRAP_BIN:-$REPO/target/roles/bootstrap/release/nsexec}
+NSEXEC_FULL=${NSEXEC_BIN:-$REPO/target/release/nsexec}
 
 # One line per step; the details go to a log file.
 step() { printf '== %s\n' "$*"; }

@@ -25,8 +25,8 @@ case $flavour in nsexec | c) ;; *) echo "flavour: nsexec or c" >&2; exit 2 ;; es
 RUNC=$BIN/$GEN-$flavour/runc
 [ -x "$RUNC" ] || { echo "no $RUNC: run tests/runc/build.sh $GEN" >&2; exit 1; }
 if [ "$flavour" = nsexec ]; then
-  [ -x "$NSEXEC" ] || { echo "no $NSEXEC: cargo build --release" >&2; exit 1; }
-  # The path is baked in at build time: NSEXEC_BIN here cannot change it.
+  [ -x "$NSEXEC" ] || { echo "no $NSEXEC: just build-roles" >&2; exit 1; }
+  # The path is baked in at build time: NSEXEC_BOOTSTRAP_BIN here cannot change it.
   grep -qaF "$NSEXEC" "$RUNC" || echo "warning: $RUNC was built for another nsexec than $NSEXEC" >&2
 fi
 itest=$TREE/tests/integration

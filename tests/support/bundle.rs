@@ -1,7 +1,7 @@
 //! A runc bundle whose rootfs holds only `/nsexec` and a static busybox,
 //! run by Debian's `runc` with `process.args` = `/nsexec --init -- APP...`.
 
-use super::{marker, nsexec};
+use super::{init_nsexec, marker};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -19,7 +19,8 @@ impl Bundle {
         let dir = std::env::temp_dir().join(marker(name));
         let rootfs = dir.join("rootfs");
         std::fs::create_dir_all(&rootfs).unwrap();
-        std::fs::copy(nsexec(), rootfs.join("nsexec")).unwrap();
+        // The init build: an image ships only the PID 1.
+        std::fs::copy(init_nsexec(), rootfs.join("nsexec")).unwrap();
         let busybox = ["/bin/busybox", "/usr/bin/busybox"]
             .into_iter()
             .find(|p| Path::new(p).exists())

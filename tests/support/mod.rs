@@ -15,6 +15,100 @@ pub fn nsexec() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_nsexec")))
 }
 
+/// A role build under test (Cargo.toml's features `bootstrap`, `init`):
+/// `$VAR` when set (`just test-host` and the VM runner set them), else
+/// built here once, on the host, into `target/roles/ROLE`.
+fn role_build(var: &str, role: &str) -> PathBuf {
+    if let Some(p) = std::env::var_os(var) {
+        return PathBuf::from(p);
+    }
+    assert!(
+        std::env::var_os("NSEXEC_ARCH").is_none(),
+        "{var} must name the {role} build for $NSEXEC_ARCH"
+    );
+    static BUILT: std::sync::Mutex<Vec<(String, PathBuf)>> = std::sync::Mutex::new(Vec::new());
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, p)) = built.iter().find(|(r, _)| r == role) {
+        return p.clone();
+    }
+    let dir = format!("{}/target/roles/{role}", env!("CARGO_MANIFEST_DIR"));
+    let o = Command::new(env!("CARGO"))
+        .args([
+            "build",
+            "--release",
+            "--no-default-features",
+            "--features",
+            role,
+            "--target-dir",
+            &dir,
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo");
+    assert!(
+        o.status.success(),
+        "the {role} build: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let p = PathBuf::from(format!("{dir}/release/nsexec"));
+    built.push((role.to_owned(), p.clone()));
+    p
+}
+
+/// The bootstrap build: runc's drop-in alone. The tests of the bootstrap
+/// drive it.
+pub fn bootstrap_nsexec() -> PathBuf {
+    role_build("NSEXEC_BOOTSTRAP_BIN", "bootstrap")
+}
+
+/// The init build: the PID 1 alone. The tests of the init alone (named
+/// inits, `--init` with its options only, pause) run it.
+pub fn init_nsexec() -> PathBuf {
+    role_build("NSEXEC_INIT_BIN", "init")
+}
+
+/// The build that takes `args`: the init build when they are `--init` and
+/// its options alone, else the full build.
+pub fn nsexec_for(args: &[&str]) -> PathBuf {
+    let mut init = false;
+    let mut value = false;
+    for a in args {
+        if std::mem::take(&mut value) {
+            continue;
+        }
+        match *a {
+            "--" => break,
+            "--init" => init = true,
+            "--init-group" => {}
+            "--remap-exit" | "--pdeathsig" => value = true,
+            a if a.starts_with("--remap-exit=") || a.starts_with("--pdeathsig=") => {}
+            a if a.starts_with('-') => return nsexec(),
+            _ => break,
+        }
+    }
+    if init { init_nsexec() } else { nsexec() }
+}
+
+/// [`cmd`] for the binary `bin` (a role build).
+pub fn cmd_of<I, S>(bin: &std::path::Path, args: I) -> Command
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let mut c = match emulator() {
+        Some(emu) => {
+            let mut c = Command::new(emu);
+            c.arg(bin);
+            c
+        }
+        None => Command::new(bin),
+    };
+    c.args(args);
+    // Every test process leads its own group, so a timeout can kill it all.
+    c.process_group(0);
+    c
+}
+
 /// `$NSEXEC_ARCH`'s emulator from `targets/<arch>.toml`, if it has one.
 pub fn emulator() -> Option<String> {
     let arch = std::env::var("NSEXEC_ARCH").ok()?;
@@ -47,18 +141,7 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<std::ffi::OsStr>,
 {
-    let mut c = match emulator() {
-        Some(emu) => {
-            let mut c = Command::new(emu);
-            c.arg(nsexec());
-            c
-        }
-        None => Command::new(nsexec()),
-    };
-    c.args(args);
-    // Every test process leads its own group, so a timeout can kill it all.
-    c.process_group(0);
-    c
+    cmd_of(&nsexec(), args)
 }
 
 /// Runs with a deadline; a hung run is killed (with its process group) and fails the test.
@@ -92,7 +175,7 @@ pub fn wait_output(mut child: std::process::Child, timeout: Duration) -> Output 
 pub fn sh(args: &[&str], script: &str) -> Output {
     let mut all: Vec<&str> = args.to_vec();
     all.extend(["--", "/bin/sh", "-c", script]);
-    run(cmd(all), Duration::from_secs(20))
+    run(cmd_of(&nsexec_for(args), all), Duration::from_secs(20))
 }
 
 pub fn stdout(o: &Output) -> String {
@@ -235,7 +318,7 @@ pub fn openpty() -> (std::fs::File, std::os::fd::OwnedFd) {
 }
 
 /// The modes `--syscalls=` and `--seccomp-profile=` take, but `all`.
-pub const MODES: [&str; 7] = [
+pub const MODES: [&str; 8] = [
     "bootstrap",
     "create",
     "join",
@@ -243,6 +326,7 @@ pub const MODES: [&str; 7] = [
     "console",
     "detach",
     "tty",
+    "pid1",
 ];
 
 /// A marker unique to this test run, for finding its processes.

@@ -106,7 +106,9 @@ def initramfs(arch: str, busybox: str, path: str) -> None:
               "powerpc64le": "powerpc64le-unknown-linux-gnu", "s390x": "s390x-unknown-linux-gnu"}[arch]
     nsexec = os.path.join(ROOT, "target", triple, "release/nsexec")
     selftest = os.path.join(ROOT, "target/selftest", triple, "release/nsexec")
-    for p in (nsexec, selftest):
+    roles = {r: os.path.join(ROOT, "target/roles", r, triple, "release/nsexec")
+             for r in ("bootstrap", "init")}
+    for p in (nsexec, selftest, *roles.values()):
         if not os.path.exists(p):
             sys.exit(f"vm: {p} is missing (just vm builds it)")
     read = lambda p: open(p, "rb").read()
@@ -116,6 +118,8 @@ def initramfs(arch: str, busybox: str, path: str) -> None:
         ("bin/busybox", x, read(busybox)),
         ("nsexec", x, read(nsexec)),
         ("nsexec-selftest", x, read(selftest)),
+        ("nsexec-bootstrap", x, read(roles["bootstrap"])),
+        ("nsexec-init", x, read(roles["init"])),
         ("init", x, read(os.path.join(ROOT, "tests/vm/init"))),
     ]
     with open(path, "wb") as out:
