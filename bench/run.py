@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """nsexec side by side with the tools people use instead.
 
-    python3 bench/run.py [--runs N] [--quick] [--nsexec PATH] [--arch-bins GLOB ...]
+    python3 bench/run.py [--runs N] [--quick] [--nsexec PATH] [--arch-bins GLOB ...] [--role-bins GLOB ...]
 
 Scenarios (shared/PROTOCOL.md is the contract the bootstrap rows speak):
   S1  create user (root mapped to a 65536 range) + pid + mnt + uts + ipc + net
       namespaces and run /bin/true;
   S2  join those six namespaces of a running process and run /bin/true;
-  S3  an init running /bin/true, and the init's VmRSS while its payload runs;
-  Size  nsexec's four release binaries and the peers'.
+  S3  an init running /bin/true, and the init's VmRSS while its payload runs
+      (nsexec's full build and its init build, beside the peers);
+  Size  nsexec's release binaries, each role build (full, bootstrap, init) on
+      each of the four architectures, and the peers'.
 
 How each number is taken (BENCHMARKS.md repeats it):
   wall time   bench/driver.c's own clock, fork of the command to the reap of
@@ -29,7 +31,8 @@ How each number is taken (BENCHMARKS.md repeats it):
   RSS         VmRSS of the process the command starts (the one that stays
               while the payload runs: the init, the waiting parent), read from
               /proc/PID/status once a `sleep` payload is running under it.
-  size        bytes of the program's file (shared libraries not counted).
+  size        bytes of the program's file (shared libraries not counted); the
+              Size table also divides each role build by the same role's x86_64.
 
 Writes BENCHMARKS.md at the repository root, or with --quick (CI: a few runs,
 so it keeps working) bench/out/BENCHMARKS.quick.md; --output overrides.
@@ -77,7 +80,15 @@ RSS_PAYLOAD = ["/bin/sleep", "0.3"]
 RUN_TIMEOUT = 60
 
 ARCHES = ("x86_64", "aarch64", "powerpc64le", "s390x")
+# The role builds (Justfile `roles`): full is the default build, under
+# target/TRIPLE; the others live under target/roles/ROLE/TRIPLE.
+ROLES = ("full", "bootstrap", "init")
 DEFAULT_ARCH_BINS = [f"target/{a}-unknown-linux-gnu/release/nsexec" for a in ARCHES]
+DEFAULT_ROLE_BINS = ["target/roles/*/*/release/nsexec"]
+# The role builds for the host (Justfile build-roles); S3 runs the init one
+# beside the full build's --init.
+HOST_ROLE_BINS = "target/roles/*/release/nsexec"
+HOST_INIT_BIN = "target/roles/init/release/nsexec"
 
 # Tool -> Debian 12 package. tini ships both tini and tini-static.
 PEER_PACKAGES = {
@@ -91,7 +102,9 @@ GOAL_PEER_SPEEDUP = 1.25
 GOAL_SYSCALL_SHARE = 1 / 3
 GOAL_INIT_SPEEDUP = 1.15
 GOAL_INIT_RSS_KIB = 32
-GOAL_X86_64_BYTES = 32 * 1024
+# Issue 20: each role's x86_64 size, and every architecture within 1.3 times it.
+GOAL_X86_64_BYTES = {"full": 56 * 1024, "bootstrap": 24 * 1024, "init": 12 * 1024}
+GOAL_ARCH_RATIO = 1.30
 
 
 # ---------------------------------------------------------------- set-up
@@ -181,15 +194,24 @@ def elf_facts(path: str) -> tuple[str | None, bool | None]:
         return None, None
 
 
-def find_arch_bins(patterns: list[str]) -> dict[str, str]:
-    """Architecture -> first release binary matching the globs (relative to the repo)."""
-    found: dict[str, str] = {}
+def build_role(path: str) -> str:
+    """The role a binary was built for, from where the Justfile puts it:
+    target/roles/ROLE/... is ROLE's build, anything else the full one."""
+    shown = os.path.relpath(path, ROOT) if path.startswith(ROOT + "/") else path
+    m = re.search(r"(?:^|/)target/roles/([^/]+)/", shown)
+    return m.group(1) if m else "full"
+
+
+def find_release_bins(patterns: list[str]) -> dict[tuple[str, str], str]:
+    """(role, architecture) -> first release binary matching the globs
+    (relative to the repo), in the order given: an earlier glob wins."""
+    found: dict[tuple[str, str], str] = {}
     for pattern in patterns:
         full = pattern if os.path.isabs(pattern) else os.path.join(ROOT, pattern)
         for path in sorted(glob.glob(full)):
             arch, _ = elf_facts(path)
-            if arch and arch not in found:
-                found[arch] = path
+            if arch:
+                found.setdefault((build_role(path), arch), path)
     return found
 
 
@@ -351,11 +373,24 @@ def s2_commands(nsexec: str, helpers: dict[str, str | None], target: int, sealed
     return commands
 
 
-def s3_commands(nsexec: str) -> list[Command]:
+def host_init_bin() -> str:
+    """The init role build S3 runs: the host build, or else the cross build
+    for the host's architecture (`just size` makes those)."""
+    host = os.path.join(ROOT, HOST_INIT_BIN)
+    if os.path.exists(host):
+        return host
+    arch = {"ppc64le": "powerpc64le"}.get(platform.machine(), platform.machine())
+    return os.path.join(ROOT, f"target/roles/init/{arch}-unknown-linux-gnu/release/nsexec")
+
+
+def s3_commands(nsexec: str, init_bin: str) -> list[Command]:
     tini, tini_static, catatonit, dumb_init = tool("tini"), tool("tini-static"), tool("catatonit"), tool("dumb-init")
     return [
         plain("payload", "/bin/true alone", lambda p: list(p), PAYLOAD[0], rss=False),
         plain("nsexec-init", "nsexec --init", lambda p: [nsexec, "--init", "--", *p], nsexec, nsexec_status(nsexec)),
+        # The same init from the build that holds nothing else (what an image ships as its init).
+        plain("nsexec-init-build", "nsexec init build --init", lambda p: [init_bin, "--init", "--", *p], init_bin,
+              nsexec_status(init_bin)),
         plain("tini", "tini -s", lambda p: [tini, "-s", "--", *p], tini, installed(tini)),
         plain("tini-static", "tini-static -s", lambda p: [tini_static, "-s", "--", *p], tini_static,
               installed(tini_static)),
@@ -713,6 +748,7 @@ def setup_table(commands: list[Command]) -> str:
 GOAL_NAMES = {
     "nsexec-bootstrap": "nsexec bootstrap", "nsexec-root": "nsexec --map-root-user",
     "nsexec-range": "nsexec --map-users range", "nsexec-join": "nsexec -t PID", "nsexec-init": "nsexec --init",
+    "nsexec-init-build": "nsexec init build",
     "floor-nolibc": "the no-libc C floor", "floor-glibc": "the static-glibc C floor",
     "staged-floor-nolibc": "the staged no-libc C floor", "staged-floor-glibc": "the staged static-glibc C floor",
 }
@@ -769,6 +805,37 @@ class Goals:
                  "—" if share is None else f"{a} vs {b} ({share:.2f})",
                  None if share is None else share <= GOAL_SYSCALL_SHARE)
 
+    def rss_at_most(self, scenario: str, cmd: Command | None, kib: int) -> None:
+        rss = cmd.rss_kib if cmd else None
+        self.add(f"{scenario} {goal_name(cmd)} VmRSS ≤ {kib} KiB", "—" if rss is None else f"{rss} KiB",
+                 None if rss is None else rss <= kib)
+
+    def x86_64_size(self, role: str, path: str | None, limit: int) -> None:
+        size = file_size(path)
+        self.add(f"x86_64 {role} build ≤ {limit // 1024} KiB ({limit} bytes)",
+                 "not built" if size is None else f"{size} bytes", None if size is None else size <= limit)
+
+    def arch_ratio(self, role: str, bins: dict[tuple[str, str], str]) -> None:
+        """Every architecture's build of the role within GOAL_ARCH_RATIO of
+        its x86_64 one; measured is the worst. A missing build leaves the
+        goal open unless a built one already misses it."""
+        goal = f"{role} build: every architecture ≤ {GOAL_ARCH_RATIO:.2f} × its x86_64 size"
+        base = file_size(bins.get((role, "x86_64")))
+        if base is None:
+            self.add(goal, "x86_64 not built", None)
+            return
+        sizes = {a: file_size(bins.get((role, a))) for a in ARCHES if a != "x86_64"}
+        ratios = {a: n / base for a, n in sizes.items() if n is not None}
+        missing = [a for a in sizes if a not in ratios]
+        worst = max(ratios, key=ratios.get) if ratios else None
+        measured = f"{worst} {ratios[worst]:.2f} ×" if worst else "—"
+        if missing:
+            measured += f" (not built: {', '.join(missing)})"
+        over = worst is not None and ratios[worst] > GOAL_ARCH_RATIO
+        if over:  # a ratio just past the goal rounds to it: say by how much
+            measured += f", {sizes[worst] - int(base * GOAL_ARCH_RATIO)} bytes over"
+        self.add(goal, measured, False if over else (None if missing else True))
+
     def missed(self) -> list[str]:
         return [g for g, _, status in self.rows if status == "missed"]
 
@@ -788,7 +855,7 @@ def reference_floor(rows: list[Command], preferred: str) -> tuple[Command | None
     return first, second
 
 
-def evaluate_goals(s1, s2, s3, x86_64_bin: str | None, preferred_floor: str) -> Goals:
+def evaluate_goals(s1, s2, s3, bins: dict[tuple[str, str], str], preferred_floor: str) -> Goals:
     g = Goals()
     for scenario, rows, peer_key, peer_name, ours in (
             ("S1", s1, "unshare", "unshare", ("nsexec-bootstrap", "nsexec-root", "nsexec-range")),
@@ -805,31 +872,35 @@ def evaluate_goals(s1, s2, s3, x86_64_bin: str | None, preferred_floor: str) -> 
         g.syscall_share(scenario, by_key(rows, "nsexec-bootstrap"), by_key(rows, "runc"))
     g.faster_than("S3", by_key(s3, "nsexec-init"), by_key(s3, "tini-static"), "tini-static -s",
                   GOAL_INIT_SPEEDUP)
-    init = by_key(s3, "nsexec-init")
-    rss = init.rss_kib if init else None
-    g.add(f"S3 nsexec --init VmRSS ≤ {GOAL_INIT_RSS_KIB} KiB", "—" if rss is None else f"{rss} KiB",
-          None if rss is None else rss <= GOAL_INIT_RSS_KIB)
-    size = file_size(x86_64_bin)
-    g.add(f"x86_64 release binary ≤ {GOAL_X86_64_BYTES // 1024} KiB ({GOAL_X86_64_BYTES} bytes)",
-          "not built" if size is None else f"{size} bytes", None if size is None else size <= GOAL_X86_64_BYTES)
+    g.rss_at_most("S3", by_key(s3, "nsexec-init"), GOAL_INIT_RSS_KIB)
+    g.rss_at_most("S3", by_key(s3, "nsexec-init-build"), GOAL_INIT_RSS_KIB)
+    for role in ROLES:
+        g.x86_64_size(role, bins.get((role, "x86_64")), GOAL_X86_64_BYTES[role])
+    for role in ROLES:
+        g.arch_ratio(role, bins)
     return g
 
 
-def size_section(arch_bins: dict[str, str]) -> str:
-    lines = ["| binary | bytes | KiB | linked | path |", "|---|---:|---:|---|---|"]
+def size_section(bins: dict[tuple[str, str], str]) -> str:
+    """Every role build on every architecture (by role, then architecture),
+    each also as a multiple of the same role's x86_64 build; then the peers."""
+    lines = ["| binary | bytes | KiB | × x86_64 | linked | path |", "|---|---:|---:|---:|---|---|"]
 
-    def row(name: str, path: str | None) -> None:
+    def row(name: str, path: str | None, base: int | None = None) -> None:
         size = file_size(path)
         if size is None:
-            lines.append(f"| {name} | {'not built' if name.startswith('nsexec') else 'not installed'} | | | |")
+            lines.append(f"| {name} | {'not built' if name.startswith('nsexec') else 'not installed'} | | | | |")
             return
         _, static = elf_facts(os.path.realpath(path))
         linked = "static" if static else ("dynamic" if static is False else "?")
         shown = os.path.relpath(path, ROOT) if path.startswith(ROOT) else path
-        lines.append(f"| {name} | {size} | {size / 1024:.1f} | {linked} | `{shown}` |")
+        ratio = f"{size / base:.2f}" if base else ""
+        lines.append(f"| {name} | {size} | {size / 1024:.1f} | {ratio} | {linked} | `{shown}` |")
 
-    for arch in ARCHES:
-        row(f"nsexec {arch}", arch_bins.get(arch))
+    for role in ROLES:
+        base = file_size(bins.get((role, "x86_64")))
+        for arch in ARCHES:
+            row(f"nsexec {role} {arch}", bins.get((role, arch)), base)
     for name in ("tini-static", "catatonit", "dumb-init", "runc"):
         row(name, tool(name))
     return "\n".join(lines)
@@ -921,7 +992,7 @@ def where_the_time_goes(goals: Goals, s1, s2, s3) -> str:
     return "\n\n".join(p for p in parts if p)
 
 
-def report(args, driver, nsexec, arch_bins, s1, s2, s3, goals, s2_note) -> str:
+def report(args, driver, nsexec, bins, s1, s2, s3, goals, s2_note) -> str:
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     command = shlex.join(["python3", os.path.relpath(os.path.abspath(__file__), ROOT), *sys.argv[1:]])
     size = file_size(nsexec)
@@ -972,7 +1043,7 @@ Benchmarks are not tests: nothing here fails on a missed goal."""
         "stack as it starts (`tests/memory.rs` checks that the set-up code is no longer resident).",
         rss_table(s3),
         "## Size",
-        size_section(arch_bins),
+        size_section(bins),
         "## Goals",
         goals.table(),
         "## Where the time goes",
@@ -993,7 +1064,11 @@ def parse_args() -> argparse.Namespace:
                     help="CI mode: one trace and one RSS sample per command; writes bench/out/BENCHMARKS.quick.md")
     ap.add_argument("--nsexec", default="target/release/nsexec", help="the nsexec the scenarios run")
     ap.add_argument("--arch-bins", nargs="+", default=DEFAULT_ARCH_BINS, metavar="GLOB",
-                    help="globs of the release binaries for the size table (architecture read from the ELF header)")
+                    help="globs of the full build's release binaries for the size table (architecture read "
+                         "from the ELF header)")
+    ap.add_argument("--role-bins", nargs="+", default=DEFAULT_ROLE_BINS, metavar="GLOB",
+                    help="globs of the role builds' release binaries (role from target/roles/ROLE/ in the path, "
+                         "else full; default %(default)s); --arch-bins wins where both find one")
     ap.add_argument("--warmup", type=int, default=None, help="unmeasured rounds first (default 2, quick 1)")
     ap.add_argument("--floor", choices=("nolibc", "glibc"), default="nolibc",
                     help="which build of bench/floor.c the S1/S2 ratios use (default nolibc; falls back to glibc)")
@@ -1015,8 +1090,9 @@ def main() -> None:
     helpers = build_helpers()
     driver = helpers["driver"]
     nsexec = args.nsexec if os.path.isabs(args.nsexec) else os.path.join(ROOT, args.nsexec)
-    arch_bins = find_arch_bins(args.arch_bins)
-    x86_64_bin = arch_bins.get("x86_64") or (nsexec if elf_facts(nsexec)[0] == "x86_64" else None)
+    init_bin = host_init_bin()
+    # The host builds come last: they stand in for a cross build that is missing.
+    bins = find_release_bins([*args.arch_bins, *args.role_bins, nsexec, HOST_ROLE_BINS])
 
     s1 = measure_scenario("S1", driver, s1_commands(nsexec, helpers), args)
 
@@ -1040,10 +1116,10 @@ def main() -> None:
                "(the CVE-2019-5736 defence), in both modes; the \"sealed memfd\" row starts it from one "
                "already, so the difference between it and the -t row is that copy and re-exec.")
 
-    s3 = measure_scenario("S3", driver, s3_commands(nsexec), args)
+    s3 = measure_scenario("S3", driver, s3_commands(nsexec, init_bin), args)
 
-    goals = evaluate_goals(s1, s2, s3, x86_64_bin, args.floor)
-    text = report(args, driver, nsexec, arch_bins, s1, s2, s3, goals, s2_note)
+    goals = evaluate_goals(s1, s2, s3, bins, args.floor)
+    text = report(args, driver, nsexec, bins, s1, s2, s3, goals, s2_note)
     print(text)
     dest = args.output or (os.path.join(OUT, "BENCHMARKS.quick.md") if args.quick
                            else os.path.join(ROOT, "BENCHMARKS.md"))
