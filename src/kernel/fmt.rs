@@ -23,16 +23,19 @@ pub trait Out {
         }
         self.dec(n.unsigned_abs());
     }
+}
 
-    /// `0x` and the fewest hex digits, as C's `%#zx` would print (but `0x0`).
-    fn hex(&mut self, n: u64) {
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
-        self.put(b"0x");
-        let len = (64 - n.leading_zeros()).div_ceil(4).max(1);
-        for shift in (0..len).rev() {
-            let d = ((n >> (shift * 4)) & 15) as usize;
-            self.put(DIGITS.get(d..d + 1).unwrap_or(b"?"));
-        }
+/// `0x` and the fewest hex digits, as C's `%#zx` would print (but `0x0`).
+/// A function, not a method of [`Out`]: every `dyn Out` vtable would carry
+/// it, in builds that never print a number in hex.
+#[cfg(any(test, feature = "bootstrap"))]
+pub fn hex(o: &mut dyn Out, n: u64) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    o.put(b"0x");
+    let len = (64 - n.leading_zeros()).div_ceil(4).max(1);
+    for shift in (0..len).rev() {
+        let d = ((n >> (shift * 4)) & 15) as usize;
+        o.put(DIGITS.get(d..d + 1).unwrap_or(b"?"));
     }
 }
 
@@ -40,7 +43,8 @@ pub trait Out {
 #[derive(Clone, Copy)]
 pub enum Arg<'a> {
     Dec(u64),
-    /// `0x` and eight hex digits.
+    /// `0x` and eight hex digits (runc's messages; the init has none).
+    #[cfg(any(test, feature = "bootstrap"))]
     Hex(u32),
     Bytes(&'a [u8]),
 }
@@ -59,6 +63,7 @@ pub fn fill(o: &mut dyn Out, template: &str, args: &[Arg<'_>]) {
         rest = rest.get(at + 2..).unwrap_or(&[]);
         match args.next() {
             Some(Arg::Dec(n)) => o.dec(*n),
+            #[cfg(any(test, feature = "bootstrap"))]
             Some(Arg::Hex(v)) => {
                 const DIGITS: &[u8; 16] = b"0123456789abcdef";
                 o.put(b"0x");
@@ -262,7 +267,7 @@ mod tests {
     fn formats_hex_as_runc_logs_a_cpu_mask() {
         let mut v = Vec::new();
         for n in [0, 1, 2, 3, 0x10, u64::MAX] {
-            v.hex(n);
+            hex(&mut v, n);
             v.put(b" ");
         }
         assert_eq!(v, b"0x0 0x1 0x2 0x3 0x10 0xffffffffffffffff ");

@@ -281,7 +281,7 @@ fn log_cpu_affinity() {
     match sys::cpu_affinity() {
         Ok(mask) => log::log_with(Level::Debug, &|m| {
             m.str("affinity: ");
-            m.hex(mask);
+            crate::fmt::hex(m, mask);
         }),
         Err(e) => log::log(
             Level::Warning,
