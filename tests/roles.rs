@@ -156,7 +156,7 @@ fn each_build_names_itself_and_its_usage() {
         let line = refused(&bin, &[]);
         assert_eq!(
             line,
-            format!("nsexec: this is the {build} build: nothing to run")
+            format!("nsexec: this is the {build} build: nothing to run (see --help)")
         );
     }
     // The full build says nothing of builds: its help is the whole command line.

@@ -21,11 +21,9 @@ pub const BUILD: &str = if cfg!(feature = "full") {
 };
 
 /// A role build's usage: what it takes, and where the rest is.
+/// The init build's is the init lines' usage (`names::USAGE`) and this.
 const USAGE: &str = if cfg!(feature = "init") {
-    "Usage: nsexec --init [--init-group] [--remap-exit CODE]... [--pdeathsig SIG]
-              [--] [PROGRAM [ARGS...]]   (no PROGRAM: a pause process)
-   or: docker-init|podman-init|tini|init|catatonit|pause [THAT INIT'S FLAGS]
-   or: nsexec --syscalls | --version | --help
+    "   or: nsexec --syscalls | --version | --help
 The command line is in the full build.
 "
 } else {
@@ -39,12 +37,18 @@ line and the init are in the full build.
 #[derive(Clone, Copy)]
 #[cfg_attr(feature = "full", allow(dead_code))]
 pub enum Wanted {
-    /// runc's bootstrap (`_LIBCONTAINER_INITPIPE` set).
+    /// runc's bootstrap (`_LIBCONTAINER_INITPIPE` set), which only a build
+    /// without it refuses (each variant exists only where it is refused:
+    /// its message is not shipped where it cannot be printed).
+    #[cfg(not(feature = "bootstrap"))]
     Bootstrap,
     /// The PID 1 (an init's name).
+    #[cfg(not(feature = "init"))]
     Init,
     /// The command line.
     Full,
+    /// Anything: the build was given no arguments.
+    Something,
 }
 
 /// `nsexec: this is the NAME build: WHAT needs the ... build`, exit 125.
@@ -52,21 +56,21 @@ pub enum Wanted {
 #[cfg_attr(feature = "full", allow(dead_code))]
 pub fn refuse(word: &[u8], wanted: Wanted) -> i32 {
     let template = match wanted {
+        #[cfg(not(feature = "bootstrap"))]
         Wanted::Bootstrap => {
-            "this is the {} build: runc's bootstrap (_LIBCONTAINER_INITPIPE={}) needs the bootstrap or full build"
+            "runc's bootstrap (_LIBCONTAINER_INITPIPE={}) needs the bootstrap or full build"
         }
-        Wanted::Init => {
-            "this is the {} build: running as an init ({}) needs the init or full build"
-        }
-        Wanted::Full => "this is the {} build: '{}' needs the full build",
+        #[cfg(not(feature = "init"))]
+        Wanted::Init => "running as an init ({}) needs the init or full build",
+        Wanted::Full => "'{}' needs the full build",
+        Wanted::Something => "nothing to run (see --help){}",
     };
     say(
         &|t| {
-            fill(
-                t,
-                template,
-                &[Arg::Bytes(BUILD.as_bytes()), Arg::Bytes(word)],
-            )
+            t.str("this is the ");
+            t.str(BUILD);
+            t.str(" build: ");
+            fill(t, template, &[Arg::Bytes(word)])
         },
         false,
     )
@@ -115,21 +119,19 @@ pub fn run(p: &Process) -> i32 {
             t.str(" build)\n");
             print(t.as_bytes())
         }
-        Some(_) => print(USAGE.as_bytes()),
+        Some(_) => {
+            #[cfg(feature = "init")]
+            if print(names::USAGE.as_bytes()) != 0 {
+                return 1;
+            }
+            print(USAGE.as_bytes())
+        }
         // Called by an init's name in a build without the init.
-        _ if !cfg!(feature = "init") && names::called_as(p.arg(0).unwrap_or(b"")).is_some() => {
+        #[cfg(not(feature = "init"))]
+        _ if names::called_as(p.arg(0).unwrap_or(b"")).is_some() => {
             refuse(p.arg(0).unwrap_or(b""), Wanted::Init)
         }
-        None if p.argv.len() < 2 => say(
-            &|t| {
-                fill(
-                    t,
-                    "this is the {} build: nothing to run",
-                    &[Arg::Bytes(BUILD.as_bytes())],
-                )
-            },
-            true,
-        ),
+        None if p.argv.len() < 2 => refuse(b"", Wanted::Something),
         None => refuse(word, Wanted::Full),
     }
 }
