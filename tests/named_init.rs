@@ -77,6 +77,32 @@ fn what_those_inits_take_and_nsexec_does_not_is_one_line_and_125() {
     }
 }
 
+/// Help under any name is the one usage of every init line: it names each
+/// line, the one asked under among them.
+#[test]
+fn help_under_each_name_shows_every_init_line() {
+    for (name, flag) in [
+        ("tini", "-h"),
+        ("docker-init", "--help"),
+        ("catatonit", "-h"),
+    ] {
+        let o = run_named(name, &[flag]);
+        assert!(o.status.success(), "{name} {flag}: {}", stderr(&o));
+        let help = stdout(&o);
+        for line in [
+            "Usage: nsexec --init ",
+            "or: tini|docker-init|podman-init|init ",
+            "or: catatonit ",
+            "or: pause",
+        ] {
+            assert!(
+                help.contains(line),
+                "{name} {flag}: {line:?} missing in\n{help}"
+            );
+        }
+    }
+}
+
 #[test]
 fn version_in_the_form_dockerd_parses() {
     // dockerd splits `docker-init --version` at " - " and takes the commit

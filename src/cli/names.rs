@@ -245,27 +245,20 @@ pub fn parse_into<'a>(
     Ok(())
 }
 
-/// The usage under an init's name: nsexec's own is about another command
-/// line.
-pub fn usage(name: Name) -> &'static str {
-    match name {
-        Name::Tini | Name::Nsexec => {
-            "Usage: tini|docker-init|podman-init|init [-g] [-e CODE] [-p SIGNAL] [-s] [-v]
-            [--] PROGRAM [ARGS...]
-nsexec as tini: PROGRAM's init (reap, forward signals, exit with its status).
-  -g  signal PROGRAM's process group    -e  exit 0 on CODE (repeatable)
-  -p  SIGNAL when this init's parent dies    -s, -v  taken (always a subreaper)
-"
-        }
-        Name::Catatonit => {
-            "Usage: catatonit [-g] [-P] [-V] [--] PROGRAM [ARGS...]
-nsexec as catatonit. -g: signal PROGRAM's process group; -P: run nothing,
-reap, exit 0 on SIGINT or SIGTERM (a pod's pause process).
-"
-        }
-        Name::Pause => "Usage: pause [-v]\n",
-    }
-}
+/// The usage of every init line, under any of its names: one text, which
+/// the init build's usage begins with.
+pub const USAGE: &str =
+    "Usage: nsexec --init [--init-group] [--remap-exit CODE]... [--pdeathsig SIG]
+                     [--] [PROGRAM [ARGS...]]
+   or: tini|docker-init|podman-init|init [-g] [-e CODE]... [-p SIG] [-s] [-v]
+                     [--] PROGRAM [ARGS...]
+   or: catatonit [-g] [-P] [--] PROGRAM [ARGS...]
+   or: pause
+PROGRAM's init: reaps, forwards signals, exits with its status. -g: signal
+its process group; -e: exit 0 on CODE; -p: SIG when this init's parent
+dies; -s, -v: taken (always a subreaper). No PROGRAM, -P or pause: a pause
+process (reaps; exits 0 on SIGINT or SIGTERM).
+";
 
 #[cfg(test)]
 mod tests {

@@ -53,7 +53,7 @@ pub fn run_if_init(p: &Process) -> Option<i32> {
     }
     let line: &'static InitLine = line;
     Some(match line.action {
-        InitAction::Help => print(names::usage(named.unwrap_or(Name::Tini)).as_bytes()),
+        InitAction::Help => print(names::USAGE.as_bytes()),
         // tini's form, which dockerd parses: `NAME version V - git.COMMIT`.
         InitAction::Version => print(
             concat!(
