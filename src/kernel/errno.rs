@@ -9,23 +9,32 @@ use linux_raw_sys::errno as e;
 pub struct Errno(u16);
 
 macro_rules! errno_names {
-    ($($name:ident,)* ; full: $($more:ident,)*) => {
+    ($($name:ident,)* ; bootstrap: $($classic:ident,)* ; full: $($more:ident,)*) => {
         #[allow(dead_code)]
         impl Errno {
             $(pub const $name: Errno = Errno(e::$name as u16);)*
+            $(pub const $classic: Errno = Errno(e::$classic as u16);)*
             $(pub const $more: Errno = Errno(e::$more as u16);)*
 
             /// The symbolic name, or `None` for a value outside the table
             /// (a message then gives the number). The names are one string,
             /// and the table holds each one's value and length: 4 bytes a
-            /// name where a `&str` takes 16 (1.7 KB less on x86_64). A role
-            /// build names the classic errors and EOPNOTSUPP, which are
-            /// what its calls meet; the full build names them all.
+            /// name where a `&str` takes 16 (1.7 KB less on x86_64). Each
+            /// build names what its calls meet: the init build what the
+            /// init's calls return, a bootstrap build also the rest of the
+            /// classic errors and EOPNOTSUPP, the full build them all.
             pub fn name(self) -> Option<&'static str> {
-                const CLASSIC: (&str, &[(u16, u8)]) = (
+                const INIT: (&str, &[(u16, u8)]) = (
                     concat!($(stringify!($name),)*),
                     &[$((e::$name as u16, stringify!($name).len() as u8),)*],
                 );
+                #[cfg(any(test, feature = "bootstrap"))]
+                const CLASSIC: (&str, &[(u16, u8)]) = (
+                    concat!($(stringify!($classic),)*),
+                    &[$((e::$classic as u16, stringify!($classic).len() as u8),)*],
+                );
+                #[cfg(not(any(test, feature = "bootstrap")))]
+                const CLASSIC: (&str, &[(u16, u8)]) = ("", &[]);
                 #[cfg(any(test, feature = "full"))]
                 const MORE: (&str, &[(u16, u8)]) = (
                     concat!($(stringify!($more),)*),
@@ -33,7 +42,7 @@ macro_rules! errno_names {
                 );
                 #[cfg(not(any(test, feature = "full")))]
                 const MORE: (&str, &[(u16, u8)]) = ("", &[]);
-                [CLASSIC, MORE].into_iter().find_map(|(all, table)| {
+                [INIT, CLASSIC, MORE].into_iter().find_map(|(all, table)| {
                     let mut at = 0;
                     for &(value, len) in table {
                         let end = at + len as usize;
@@ -50,12 +59,13 @@ macro_rules! errno_names {
 }
 
 errno_names! {
+    // What the init's calls (execve, clone, prctl, wait4, kill, setpgid,
+    // the signal mask and madvise) return.
     EPERM,
     ENOENT,
     ESRCH,
     EINTR,
     EIO,
-    ENXIO,
     E2BIG,
     ENOEXEC,
     EBADF,
@@ -64,20 +74,24 @@ errno_names! {
     ENOMEM,
     EACCES,
     EFAULT,
-    ENOTBLK,
     EBUSY,
     EEXIST,
-    EXDEV,
-    ENODEV,
     ENOTDIR,
     EISDIR,
     EINVAL,
     ENFILE,
     EMFILE,
-    ENOTTY,
     ETXTBSY,
-    EFBIG,
     ENOSPC,
+    ENAMETOOLONG,
+    ELOOP,
+    ; bootstrap:
+    ENXIO,
+    ENOTBLK,
+    EXDEV,
+    ENODEV,
+    ENOTTY,
+    EFBIG,
     ESPIPE,
     EROFS,
     EMLINK,
@@ -85,11 +99,9 @@ errno_names! {
     EDOM,
     ERANGE,
     EDEADLK,
-    ENAMETOOLONG,
     ENOLCK,
     ENOSYS,
     ENOTEMPTY,
-    ELOOP,
     EOPNOTSUPP,
     ; full:
     ENOMSG,
