@@ -60,7 +60,9 @@ macro_rules! errno_names {
 
 errno_names! {
     // What the init's calls (execve, clone, prctl, wait4, kill, setpgid,
-    // the signal mask and madvise) return.
+    // the signal mask and madvise) return, and ENOSYS, which a platform's
+    // seccomp profile (containers-common's, Docker's) answers for a call it
+    // leaves out: the one error an init under such a profile is likely to meet.
     EPERM,
     ENOENT,
     ESRCH,
@@ -85,6 +87,7 @@ errno_names! {
     ENOSPC,
     ENAMETOOLONG,
     ELOOP,
+    ENOSYS,
     ; bootstrap:
     ENXIO,
     ENOTBLK,
@@ -100,7 +103,6 @@ errno_names! {
     ERANGE,
     EDEADLK,
     ENOLCK,
-    ENOSYS,
     ENOTEMPTY,
     EOPNOTSUPP,
     ; full:
