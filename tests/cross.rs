@@ -309,21 +309,8 @@ fn non_user_namespaces_of_a_running_process_are_joined() {
 
 /// Sends `msg` as a bootstrap message and returns nsexec's status and stderr.
 fn bootstrap(msg: &[u8]) -> (Option<i32>, String) {
-    let (mut ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
-    let fd = theirs.as_raw_fd();
-    let mut c = cmd_of(&bootstrap_nsexec(), ["/bin/sh", "-c", "echo ran"]);
-    c.env("_LIBCONTAINER_INITPIPE", fd.to_string());
-    unsafe {
-        c.pre_exec(move || {
-            // Keep the init pipe open across exec, as runc's parent does.
-            libc::fcntl(fd, libc::F_SETFD, 0);
-            Ok(())
-        });
-    }
-    c.stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let child = c.spawn().unwrap();
-    drop(theirs);
+    let (mut ours, child) =
+        spawn_with_init_pipe(&bootstrap_nsexec(), &["/bin/sh", "-c", "echo ran"]);
     let _ = ours.write_all(msg);
     let o = wait_output(child, Duration::from_secs(20));
     assert!(!stdout(&o).contains("ran"), "the payload ran");

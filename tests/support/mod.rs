@@ -109,6 +109,31 @@ where
     c
 }
 
+/// Starts `bin ARGS` as runc's parent starts its bootstrap: with
+/// `_LIBCONTAINER_INITPIPE` naming one end of a socket pair, kept open
+/// across exec, and stdout and stderr piped. Returns the other end.
+pub fn spawn_with_init_pipe(
+    bin: &std::path::Path,
+    args: &[&str],
+) -> (std::os::unix::net::UnixStream, std::process::Child) {
+    use std::os::fd::AsRawFd;
+    let (ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+    let fd = theirs.as_raw_fd();
+    let mut c = cmd_of(bin, args);
+    c.env("_LIBCONTAINER_INITPIPE", fd.to_string());
+    // SAFETY: fcntl is async-signal-safe, and fd is open in the child.
+    unsafe {
+        c.pre_exec(move || {
+            libc::fcntl(fd, libc::F_SETFD, 0);
+            Ok(())
+        });
+    }
+    c.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let child = c.spawn().unwrap();
+    drop(theirs);
+    (ours, child)
+}
+
 /// `$NSEXEC_ARCH`'s emulator from `targets/<arch>.toml`, if it has one.
 pub fn emulator() -> Option<String> {
     let arch = std::env::var("NSEXEC_ARCH").ok()?;
