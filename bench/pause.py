@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """A pod's pause process: resident memory of nsexec as `pause` (and as
-`nsexec --init` with no program) against Debian's catatonit -P, each PID 1
+`nsexec --init` with no program, and the init build as `pause`) against
+Debian's catatonit -P, each PID 1
 of a new pid namespace (`unshare -p -f`), measured once it has reaped an
 orphan (so its loop has run), median over the samples.
 
@@ -93,6 +94,13 @@ def main() -> None:
         os.symlink(nsexec, pause)
         rows = [("nsexec as `pause`", [pause], nsexec),
                 ("`nsexec --init` (no program)", [nsexec, "--init"], nsexec)]
+        # The init build is what a pod would ship as its pause (`just build-roles`).
+        init_build = os.path.join(ROOT, "target/roles/init/release/nsexec")
+        if os.path.exists(init_build):
+            init_pause = os.path.join(tmp, "init-build", "pause")
+            os.makedirs(os.path.dirname(init_pause))
+            os.symlink(init_build, init_pause)
+            rows.append(("nsexec init build as `pause`", [init_pause], init_build))
         catatonit = shutil.which("catatonit") or "/usr/libexec/podman/catatonit"
         if os.path.exists(catatonit):
             rows.append(("catatonit -P (Debian 12)", [catatonit, "-P"], catatonit))
