@@ -421,18 +421,10 @@ fn pid1_scenarios(bin: &Path, all: &mut Scenarios) {
     all.record("pid1", "init alone, forwarding", calls);
     let (calls, o) = traced(cmd_of(
         bin,
-        [
-            "--init",
-            "--init-group",
-            "--pdeathsig",
-            "TERM",
-            "--remap-exit",
-            "3",
-            "--",
-            "/bin/sh",
-            "-c",
+        sh_after(
+            "--init --init-group --pdeathsig TERM --remap-exit 3",
             "exit 3",
-        ],
+        ),
     ));
     assert!(o.status.success(), "{}", stderr(&o));
     all.record("pid1", "init alone, its options", calls);
@@ -550,18 +542,10 @@ fn traced_scenarios() -> Vec<(&'static str, &'static str, BTreeSet<String>)> {
     ]));
     assert!(o.status.success(), "{}", stderr(&o));
     record("init", "init forwarding", calls);
-    let (calls, o) = traced(cmd([
-        "--init-group",
-        "--kill-child",
-        "--pdeathsig",
-        "TERM",
-        "--remap-exit",
-        "3",
-        "--",
-        "/bin/sh",
-        "-c",
+    let (calls, o) = traced(cmd(sh_after(
+        "--init-group --kill-child --pdeathsig TERM --remap-exit 3",
         "exit 3",
-    ]));
+    )));
     assert!(o.status.success(), "{}", stderr(&o));
     record("init", "command line subreaper init", calls);
     let m = marker("audit-target");
@@ -1022,4 +1006,12 @@ fn each_role_build_calls_exactly_its_set() {
         }
     }
     assert!(report.is_empty(), "{report}");
+}
+
+/// `options` (words split at spaces), `--`, then `/bin/sh -c script`: the
+/// command lines of the option runs, one line each.
+fn sh_after(options: &str, script: &str) -> Vec<String> {
+    let mut argv: Vec<String> = options.split(' ').map(str::to_owned).collect();
+    argv.extend(["--", "/bin/sh", "-c", script].map(str::to_owned));
+    argv
 }
