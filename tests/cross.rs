@@ -309,7 +309,7 @@ fn non_user_namespaces_of_a_running_process_are_joined() {
 
 /// Sends `msg` as a bootstrap message and returns nsexec's status and stderr.
 fn bootstrap(msg: &[u8]) -> (Option<i32>, String) {
-    let (mut ours, child) =
+    let (mut ours, child, _) =
         spawn_with_init_pipe(&bootstrap_nsexec(), &["/bin/sh", "-c", "echo ran"]);
     let _ = ours.write_all(msg);
     let o = wait_output(child, Duration::from_secs(20));

@@ -111,11 +111,12 @@ where
 
 /// Starts `bin ARGS` as runc's parent starts its bootstrap: with
 /// `_LIBCONTAINER_INITPIPE` naming one end of a socket pair, kept open
-/// across exec, and stdout and stderr piped. Returns the other end.
+/// across exec, and stdout and stderr piped. Returns the other end, the
+/// child, and the descriptor number the child was given.
 pub fn spawn_with_init_pipe(
     bin: &std::path::Path,
     args: &[&str],
-) -> (std::os::unix::net::UnixStream, std::process::Child) {
+) -> (std::os::unix::net::UnixStream, std::process::Child, i32) {
     use std::os::fd::AsRawFd;
     let (ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
     let fd = theirs.as_raw_fd();
@@ -131,7 +132,7 @@ pub fn spawn_with_init_pipe(
     c.stdout(Stdio::piped()).stderr(Stdio::piped());
     let child = c.spawn().unwrap();
     drop(theirs);
-    (ours, child)
+    (ours, child, fd)
 }
 
 /// `$NSEXEC_ARCH`'s emulator from `targets/<arch>.toml`, if it has one.
